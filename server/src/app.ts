@@ -1,0 +1,162 @@
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import helmet from "helmet";
+import type { Logger } from "pino";
+import { AppError } from "./app-error.js";
+import type { Clock } from "./clock.js";
+import type { Config } from "./config.js";
+import { enrolmentRoutes } from "./enrolment/enrolment.routes.js";
+import { createEnrolmentService } from "./enrolment/enrolment.service.js";
+import { bodyParserErrors, jsonBodies, requireSameOrigin } from "./http/api-guards.js";
+import { createErrorHandler } from "./http/error-handler.js";
+import { createMemoryRateLimits, type RateLimits } from "./http/rate-limits.js";
+import { logRequests } from "./http/request-log.js";
+import { serveApps } from "./http/static-apps.js";
+import { loginRequestRoutes } from "./login-request/login-request.routes.js";
+import { createLoginRequestService } from "./login-request/login-request.service.js";
+import { createQrTokenSigner } from "./login-request/qr-token.js";
+import type { Random } from "./random.js";
+import {
+  createSocketPublisher,
+  createSocketServer,
+  registerSocketHandlers,
+  type CountersignIo,
+} from "./realtime/socket.server.js";
+import { sessionRoutes } from "./session/session.routes.js";
+import { createSessionService } from "./session/session.service.js";
+import type { Store } from "./store/store.js";
+import { createCeremonyService } from "./webauthn/ceremony.service.js";
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+  /** The key QR tokens are derived from; every process behind one origin must share it. */
+  qrTokenKey: Uint8Array;
+  /** Defaults to in-process limits. */
+  rateLimits?: RateLimits;
+  /** Built front ends to serve; omitted, only the API runs. */
+  apps?: { webDist: string; approverDist: string };
+  /** Certificate and key contents, for https. */
+  tls?: { cert: Buffer; key: Buffer };
+  /** Whether an error means the store is unreachable (a 503, not a 500). */
+  isStoreUnavailable?: (error: unknown) => boolean;
+}
+
+export interface App {
+  httpServer: HttpServer;
+  io: CountersignIo;
+  /** Listens on config.host:config.port (0 picks a free port); resolves with the port. */
+  listen(): Promise<number>;
+  /** Stops accepting, closes sockets and timers. Does not close the store (its owner does). */
+  close(): Promise<void>;
+}
+
+/** Builds the whole server from its dependencies; nothing here reads the environment. */
+export function createApp(deps: AppDeps): App {
+  const { config, store, clock, random, logger } = deps;
+  const secureCookies = config.secureCookies;
+  const rateLimits = deps.rateLimits ?? createMemoryRateLimits();
+
+  const app = express();
+  app.set("trust proxy", config.trustProxy);
+  app.disable("x-powered-by");
+  const httpServer =
+    deps.tls === undefined
+      ? createHttpServer(app)
+      : (createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key }, app) as unknown as HttpServer);
+
+  const io = createSocketServer({ httpServer, origin: config.publicOrigin });
+  const publisher = createSocketPublisher(io);
+  const rp = { id: config.rpId, name: config.rpName, origin: config.publicOrigin };
+  const ceremonies = createCeremonyService({ store, clock, random });
+  const sessions = createSessionService({
+    store,
+    clock,
+    random,
+    publisher,
+    sessionTtlMs: config.sessionTtlSeconds * 1000,
+  });
+  const logins = createLoginRequestService({
+    store,
+    clock,
+    random,
+    rp,
+    qrTokens: createQrTokenSigner({ key: deps.qrTokenKey }),
+    ceremonies,
+    sessions,
+    publisher,
+    loginTtlMs: config.loginTtlSeconds * 1000,
+  });
+  const enrolment = createEnrolmentService({ store, clock, random, rp, ceremonies, sessions });
+  registerSocketHandlers(io, { logins, sessions, logger, secureCookies });
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          "default-src": ["'self'"],
+          "script-src": ["'self'"],
+          "style-src": ["'self'"],
+          // The QR arrives as an SVG data: URL.
+          "img-src": ["'self'", "data:"],
+          "connect-src": ["'self'"],
+          "font-src": ["'self'"],
+          "manifest-src": ["'self'"],
+          "worker-src": ["'self'"],
+          "object-src": ["'none'"],
+          "base-uri": ["'self'"],
+          "form-action": ["'self'"],
+          "frame-ancestors": ["'none'"],
+          ...(secureCookies ? { "upgrade-insecure-requests": [] } : {}),
+        },
+      },
+      strictTransportSecurity: secureCookies,
+    }),
+  );
+  app.use(logRequests(logger));
+
+  const api = express.Router();
+  api.use(requireSameOrigin({ origin: config.publicOrigin }), ...jsonBodies(), bodyParserErrors);
+  api.use(
+    loginRequestRoutes({ logins, sessions, rateLimits, clock, publicOrigin: config.publicOrigin, secureCookies }),
+  );
+  api.use(enrolmentRoutes({ enrolment, sessions, rateLimits, clock, secureCookies }));
+  api.use(sessionRoutes({ sessions, secureCookies }));
+  app.use(api);
+  app.use("/api", (_req, _res, next) => next(new AppError("NOT_FOUND", "No such API route.")));
+
+  if (deps.apps !== undefined) {
+    const { router, missing } = serveApps(deps.apps);
+    for (const dist of missing) logger.warn({ dist }, "front end not built; run `npm run build` to serve it");
+    app.use(router);
+  }
+  app.use((_req, _res, next) => next(new AppError("NOT_FOUND", "Not found.")));
+  app.use(createErrorHandler({ logger, isStoreUnavailable: deps.isStoreUnavailable ?? (() => false) }));
+
+  return {
+    httpServer,
+    io,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(config.port, config.host, () => {
+          httpServer.off("error", reject);
+          resolve((httpServer.address() as AddressInfo).port);
+        });
+      }),
+    async close() {
+      logins.close();
+      await new Promise<void>((resolve) => {
+        // io.close() also closes the HTTP server; idle keep-alive connections must not hold it open.
+        void io.close(() => resolve());
+        httpServer.closeIdleConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import { existsSync } from "node:fs";
+import { z } from "zod";
+import { DEFAULT_LOGIN_TTL_SECONDS, DEFAULT_SESSION_TTL_SECONDS } from "@countersign/shared";
+
+/**
+ * Configuration from the environment (DESIGN §7), validated once at start-up. A bad value stops
+ * the process with one line per problem, naming the variable and what it expects.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  publicOrigin: string;
+  rpId: string;
+  rpName: string;
+  redisUrl: string | null;
+  loginTtlSeconds: number;
+  sessionTtlSeconds: number;
+  trustProxy: boolean | number | string;
+  tls: { certFile: string; keyFile: string } | null;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Whether cookies must be Secure (and __Host- prefixed): true when the origin is https. */
+  secureCookies: boolean;
+}
+
+const integer = (options: { min: number; max: number; fallback: number }) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === "") return options.fallback;
+      if (!/^\d+$/.test(value)) {
+        ctx.addIssue({ code: "custom", message: `expects a whole number, got "${value}"` });
+        return z.NEVER;
+      }
+      const number = Number(value);
+      if (number < options.min || number > options.max) {
+        ctx.addIssue({ code: "custom", message: `expects ${options.min}–${options.max}, got ${number}` });
+        return z.NEVER;
+      }
+      return number;
+    });
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === "" ? undefined : value.trim()));
+
+const envSchema = z.object({
+  PORT: integer({ min: 0, max: 65535, fallback: 3000 }),
+  HOST: optionalText.transform((value) => value ?? "127.0.0.1"),
+  PUBLIC_ORIGIN: optionalText.transform((value, ctx) => {
+    const raw = value ?? "http://localhost:3000";
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      ctx.addIssue({ code: "custom", message: `expects an origin such as https://login.example.com, got "${raw}"` });
+      return z.NEVER;
+    }
+    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.origin !== raw.replace(/\/$/, "")) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expects only scheme, host and port (http or https, no path), got "${raw}"`,
+      });
+      return z.NEVER;
+    }
+    return url.origin;
+  }),
+  RP_ID: optionalText,
+  RP_NAME: optionalText.transform((value) => value ?? "Countersign"),
+  REDIS_URL: optionalText.refine((value) => value === undefined || /^rediss?:\/\//.test(value), {
+    message: "expects a redis:// or rediss:// URL",
+  }),
+  LOGIN_TTL_SECONDS: integer({ min: 10, max: 3600, fallback: DEFAULT_LOGIN_TTL_SECONDS }),
+  SESSION_TTL_SECONDS: integer({ min: 60, max: 366 * 24 * 3600, fallback: DEFAULT_SESSION_TTL_SECONDS }),
+  TRUST_PROXY: optionalText.transform((value, ctx) => {
+    if (value === undefined || value === "false") return false;
+    if (value === "true") return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    // Express also takes names (loopback, uniquelocal) and comma-separated addresses or subnets.
+    if (/^[\w.:/, -]+$/.test(value)) return value;
+    ctx.addIssue({
+      code: "custom",
+      message: `expects true, false, a hop count, or addresses/subnets such as "loopback, 10.0.0.0/8", got "${value}"`,
+    });
+    return z.NEVER;
+  }),
+  TLS_CERT_FILE: optionalText,
+  TLS_KEY_FILE: optionalText,
+  LOG_LEVEL: optionalText.pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional()),
+});
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** Reads and checks the configuration; throws ConfigError listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
+  }
+  const values = parsed.data;
+  const problems: string[] = [];
+  const originHost = new URL(values.PUBLIC_ORIGIN).hostname;
+  const rpId = values.RP_ID ?? originHost;
+  // WebAuthn only lets an origin use its own host or a registrable suffix of it as the RP ID.
+  if (rpId !== originHost && !originHost.endsWith(`.${rpId}`)) {
+    problems.push(`RP_ID: expects the host of PUBLIC_ORIGIN (${originHost}) or a parent domain of it, got "${rpId}"`);
+  }
+  if ((values.TLS_CERT_FILE === undefined) !== (values.TLS_KEY_FILE === undefined)) {
+    problems.push("TLS_CERT_FILE / TLS_KEY_FILE: expects both or neither");
+  }
+  for (const [name, file] of [
+    ["TLS_CERT_FILE", values.TLS_CERT_FILE],
+    ["TLS_KEY_FILE", values.TLS_KEY_FILE],
+  ] as const) {
+    if (file !== undefined && !existsSync(file)) problems.push(`${name}: no file at "${file}"`);
+  }
+  const secure = values.PUBLIC_ORIGIN.startsWith("https:");
+  if (values.TLS_CERT_FILE !== undefined && !secure) {
+    problems.push("PUBLIC_ORIGIN: expects an https:// origin when TLS_CERT_FILE is set");
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    publicOrigin: values.PUBLIC_ORIGIN,
+    rpId,
+    rpName: values.RP_NAME,
+    redisUrl: values.REDIS_URL ?? null,
+    loginTtlSeconds: values.LOGIN_TTL_SECONDS,
+    sessionTtlSeconds: values.SESSION_TTL_SECONDS,
+    trustProxy: values.TRUST_PROXY,
+    tls:
+      values.TLS_CERT_FILE !== undefined && values.TLS_KEY_FILE !== undefined
+        ? { certFile: values.TLS_CERT_FILE, keyFile: values.TLS_KEY_FILE }
+        : null,
+    logLevel: values.LOG_LEVEL ?? "info",
+    secureCookies: secure,
+  };
+}

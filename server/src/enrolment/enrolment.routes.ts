@@ -1,0 +1,59 @@
+import { Router } from "express";
+import {
+  API_PATHS,
+  enrolmentOptionsBodySchema,
+  enrolmentVerifyBodySchema,
+  type EnrolmentVerifyResponse,
+} from "@countersign/shared";
+import type { Clock } from "../clock.js";
+import { clientContextOf } from "../http/client-context.middleware.js";
+import type { RateLimits } from "../http/rate-limits.js";
+import { parseInput } from "../http/validate.js";
+import { readSessionToken, setSessionCookie } from "../session/session.cookies.js";
+import type { SessionService } from "../session/session.service.js";
+import type { EnrolmentService } from "./enrolment.service.js";
+
+/** Passkey enrolment on the phone (DESIGN §3.1). */
+export function enrolmentRoutes(deps: {
+  enrolment: EnrolmentService;
+  sessions: SessionService;
+  rateLimits: RateLimits;
+  clock: Clock;
+  secureCookies: boolean;
+}): Router {
+  const router = Router();
+  const approverOf = (cookieHeader: string | undefined) =>
+    deps.sessions.findSession({
+      token: readSessionToken(cookieHeader, { kind: "approver", secure: deps.secureCookies }),
+      kind: "approver",
+    });
+
+  router.post(API_PATHS.enrolmentOptions, async (req, res) => {
+    const body = parseInput(enrolmentOptionsBodySchema, req.body);
+    await deps.rateLimits.consume({ action: "enrol", key: req.ip ?? "unknown" });
+    const response = await deps.enrolment.startEnrolment({ body, approver: await approverOf(req.headers.cookie) });
+    res.set("Cache-Control", "no-store").json(response);
+  });
+
+  router.post(API_PATHS.enrolmentVerify, async (req, res) => {
+    const body = parseInput(enrolmentVerifyBodySchema, req.body);
+    const { user, passkey, session } = await deps.enrolment.finishEnrolment({
+      body,
+      phone: clientContextOf(req),
+      approver: await approverOf(req.headers.cookie),
+    });
+    if (session !== null) {
+      setSessionCookie(res, {
+        kind: "approver",
+        secure: deps.secureCookies,
+        token: session.token,
+        expiresAt: session.record.expiresAt,
+        now: deps.clock.now(),
+      });
+    }
+    const response: EnrolmentVerifyResponse = { user, passkey };
+    res.status(201).json(response);
+  });
+
+  return router;
+}

@@ -1,0 +1,154 @@
+import type {
+  EnrolmentOptionsBody,
+  EnrolmentOptionsResponse,
+  EnrolmentVerifyBody,
+  PasskeyView,
+  UserView,
+} from "@countersign/shared";
+import { AppError } from "../app-error.js";
+import type { Clock } from "../clock.js";
+import { randomToken, type Random } from "../random.js";
+import type { NewSession, SessionService } from "../session/session.service.js";
+import type { ClientContext, CredentialRecord, SessionRecord, Store, UserRecord } from "../store/store.js";
+import type { CeremonyService } from "../webauthn/ceremony.service.js";
+import { buildRegistrationOptions, verifyRegistration, type RelyingParty } from "../webauthn/relying-party.js";
+
+export interface EnrolmentService {
+  /**
+   * Starts a passkey registration. A new username creates an account; an existing one is only
+   * accepted from that account's own signed-in approver (adding another passkey).
+   */
+  startEnrolment(options: {
+    body: EnrolmentOptionsBody;
+    approver: SessionRecord | null;
+  }): Promise<EnrolmentOptionsResponse>;
+  finishEnrolment(options: {
+    body: EnrolmentVerifyBody;
+    phone: ClientContext;
+    approver: SessionRecord | null;
+  }): Promise<{ user: UserView; passkey: PasskeyView; session: NewSession | null }>;
+}
+
+export function createEnrolmentService(deps: {
+  store: Store;
+  clock: Clock;
+  random: Random;
+  rp: RelyingParty;
+  ceremonies: CeremonyService;
+  sessions: SessionService;
+}): EnrolmentService {
+  const { store, clock } = deps;
+
+  return {
+    async startEnrolment({ body, approver }) {
+      const existing = await store.findUserByUsername(body.username);
+      let owner: UserRecord | null = null;
+      if (existing !== null) {
+        if (approver?.userId !== existing.id) {
+          throw new AppError(
+            "USERNAME_TAKEN",
+            "This username is taken. To add a passkey to your account, sign in on a phone that already has one.",
+          );
+        }
+        owner = existing;
+      }
+      const account = {
+        username: owner?.username ?? body.username,
+        displayName: owner?.displayName ?? body.displayName,
+        webauthnUserId: owner?.webauthnUserId ?? randomToken(deps.random, 32),
+      };
+      const ceremony = await deps.ceremonies.startCeremony({
+        kind: "registration",
+        existingUserId: owner?.id ?? null,
+        ...account,
+      });
+      const options = await buildRegistrationOptions({
+        rp: deps.rp,
+        challenge: ceremony.challenge,
+        ...account,
+        exclude: owner === null ? [] : await store.listCredentials(owner.id),
+      });
+      return { ceremonyId: ceremony.id, options: { ...options } };
+    },
+
+    async finishEnrolment({ body, phone, approver }) {
+      const ceremony = await deps.ceremonies.consumeCeremony({ id: body.ceremonyId, kind: "registration" });
+      if (clock.now() >= ceremony.expiresAt) {
+        throw new AppError("CEREMONY_NOT_FOUND", "This passkey prompt expired; start again.");
+      }
+      // The session that started an add-passkey ceremony must still be the one finishing it.
+      if (ceremony.existingUserId !== null && approver?.userId !== ceremony.existingUserId) {
+        throw new AppError("UNAUTHENTICATED", "Sign in on this phone again to add a passkey.");
+      }
+      const verified = await verifyRegistration({
+        rp: deps.rp,
+        challenge: ceremony.challenge,
+        response: body.credential,
+      });
+      const now = clock.now();
+      const userId = ceremony.existingUserId ?? randomToken(deps.random, 16);
+      const credential: CredentialRecord = {
+        id: verified.credentialId,
+        userId,
+        publicKey: verified.publicKey,
+        counter: verified.counter,
+        transports: verified.transports,
+        deviceType: verified.deviceType,
+        backedUp: verified.backedUp,
+        label: phone.label,
+        createdAt: now,
+        lastUsedAt: null,
+      };
+
+      let user: UserRecord;
+      if (ceremony.existingUserId === null) {
+        user = {
+          id: userId,
+          username: ceremony.username,
+          displayName: ceremony.displayName,
+          webauthnUserId: ceremony.webauthnUserId,
+          createdAt: now,
+        };
+        const created = await store.createUserWithCredential({ user, credential });
+        if (created === "username_taken") {
+          throw new AppError("USERNAME_TAKEN", "Someone enrolled this username a moment ago; choose another.");
+        }
+        if (created === "credential_taken") throw credentialTakenError();
+      } else {
+        const owner = await store.getUser(ceremony.existingUserId);
+        if (owner === null) throw new AppError("UNAUTHENTICATED", "This account no longer exists.");
+        user = owner;
+        if ((await store.addCredential(credential)) === "credential_taken") throw credentialTakenError();
+      }
+      await store.appendActivity({
+        userId,
+        event: { at: now, kind: "passkey_enrolled", loginRequestId: null, context: phone, detail: credential.label },
+      });
+      // A new account is signed in on the phone that enrolled it; an existing one already is.
+      const session =
+        ceremony.existingUserId === null
+          ? await deps.sessions.createSession({
+              kind: "approver",
+              userId,
+              context: phone,
+              source: { kind: "enrolment", credentialId: credential.id },
+            })
+          : null;
+      return {
+        user: { id: user.id, username: user.username, displayName: user.displayName },
+        passkey: {
+          id: credential.id,
+          label: credential.label,
+          createdAt: credential.createdAt,
+          lastUsedAt: null,
+          backedUp: credential.backedUp,
+        },
+        session,
+      };
+    },
+  };
+}
+
+function credentialTakenError(): AppError {
+  return new AppError("WEBAUTHN_VERIFICATION_FAILED", "This passkey is already enrolled.");
+}

@@ -1,0 +1,47 @@
+import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { AppError } from "../app-error.js";
+
+export type RateLimitedAction = "createLogin" | "enrol" | "lookupUserCode";
+
+export interface RateLimitPolicy {
+  points: number;
+  durationSeconds: number;
+}
+
+export type RateLimitPolicies = Record<RateLimitedAction, RateLimitPolicy>;
+
+/** Per client IP. Generous for people, tight for scripts guessing user codes. */
+export const DEFAULT_RATE_LIMITS: RateLimitPolicies = {
+  createLogin: { points: 30, durationSeconds: 60 },
+  enrol: { points: 20, durationSeconds: 600 },
+  lookupUserCode: { points: 10, durationSeconds: 60 },
+};
+
+export interface RateLimits {
+  /** Spends one point for `key`; throws RATE_LIMITED (429 with Retry-After) when none are left. */
+  consume(options: { action: RateLimitedAction; key: string }): Promise<void>;
+}
+
+/** In-process limits (rate-limiter-flexible): right for one server process. */
+export function createMemoryRateLimits(policies: RateLimitPolicies = DEFAULT_RATE_LIMITS): RateLimits {
+  const limiters = Object.fromEntries(
+    Object.entries(policies).map(([action, policy]) => [
+      action,
+      new RateLimiterMemory({ keyPrefix: action, points: policy.points, duration: policy.durationSeconds }),
+    ]),
+  ) as unknown as Record<RateLimitedAction, RateLimiterAbstract>;
+
+  return {
+    async consume({ action, key }) {
+      try {
+        await limiters[action].consume(key);
+      } catch (rejection) {
+        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+        throw new AppError("RATE_LIMITED", `Too many attempts; try again in ${seconds} s.`, {
+          headers: { "Retry-After": String(seconds) },
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import express, { type Router } from "express";
+import { APPROVER_BASE_PATH } from "@countersign/shared";
+
+/**
+ * Serves the built desktop app at / and the approver at /approve/ from this one origin
+ * (DESIGN §1). Hashed assets are cached for a year; index.html never, so a deploy shows at once.
+ */
+export function serveApps(options: { webDist: string; approverDist: string }): { router: Router; missing: string[] } {
+  const router = express.Router();
+  const missing: string[] = [];
+  const mount = (urlPath: string, dist: string): void => {
+    const index = path.join(dist, "index.html");
+    if (!existsSync(index)) {
+      missing.push(dist);
+      return;
+    }
+    router.use(
+      urlPath,
+      express.static(dist, {
+        index: false,
+        setHeaders(res, file) {
+          res.setHeader(
+            "Cache-Control",
+            file.includes(`${path.sep}assets${path.sep}`) ? "public, max-age=31536000, immutable" : "no-cache",
+          );
+        },
+      }),
+    );
+    router.get(urlPath === "/" ? "/" : [urlPath, `${urlPath}index.html`], (_req, res) => {
+      res.setHeader("Cache-Control", "no-cache");
+      res.sendFile(index);
+    });
+  };
+  // /approve without the slash would resolve the app's relative asset paths against /.
+  router.get(APPROVER_BASE_PATH.slice(0, -1), (_req, res) => res.redirect(301, APPROVER_BASE_PATH));
+  mount(APPROVER_BASE_PATH, options.approverDist);
+  mount("/", options.webDist);
+  return { router, missing };
+}

@@ -1,0 +1,117 @@
+import { Router } from "express";
+import {
+  API_PATHS,
+  approvalOptionsBodySchema,
+  approveBodySchema,
+  approverLoginUrl,
+  denyBodySchema,
+  desktopSecretBodySchema,
+  formatUserCode,
+  loginIdSchema,
+  openApprovalBodySchema,
+  type ApprovalCeremony,
+  type ApproveResponse,
+  type CreateLoginResponse,
+  type OpenApprovalResponse,
+} from "@countersign/shared";
+import { z } from "zod";
+import type { Clock } from "../clock.js";
+import { clientContextOf } from "../http/client-context.middleware.js";
+import type { RateLimits } from "../http/rate-limits.js";
+import { parseInput } from "../http/validate.js";
+import { setSessionCookie } from "../session/session.cookies.js";
+import type { SessionService } from "../session/session.service.js";
+import { readSessionToken } from "../session/session.cookies.js";
+import { toLoginReview, toLoginView } from "./login-request.view.js";
+import { renderQrSvg } from "./qr-code.js";
+import type { LoginRequestService } from "./login-request.service.js";
+
+const idParams = z.object({ id: loginIdSchema });
+
+/** The QR sign-in flow's HTTP side (DESIGN §3.2): the desktop's routes and the phone's. */
+export function loginRequestRoutes(deps: {
+  logins: LoginRequestService;
+  sessions: SessionService;
+  rateLimits: RateLimits;
+  clock: Clock;
+  publicOrigin: string;
+  secureCookies: boolean;
+}): Router {
+  const router = Router();
+  const { logins } = deps;
+
+  router.post(API_PATHS.logins, async (req, res) => {
+    await deps.rateLimits.consume({ action: "createLogin", key: req.ip ?? "unknown" });
+    const { request, desktopSecret, qrToken } = await logins.createLoginRequest({ desktop: clientContextOf(req) });
+    const url = approverLoginUrl({ origin: deps.publicOrigin, id: request.id, qrToken });
+    const body: CreateLoginResponse = {
+      login: toLoginView(request),
+      desktopSecret,
+      userCode: formatUserCode(request.userCode),
+      qr: { svg: await renderQrSvg(url), url },
+    };
+    res.status(201).set("Cache-Control", "no-store").json(body);
+  });
+
+  router.post(API_PATHS.loginCancel(":id"), async (req, res) => {
+    const { id } = parseInput(idParams, req.params);
+    const { desktopSecret } = parseInput(desktopSecretBodySchema, req.body);
+    res.json({ login: toLoginView(await logins.cancel({ id, desktopSecret })) });
+  });
+
+  router.post(API_PATHS.loginRedeem(":id"), async (req, res) => {
+    const { id } = parseInput(idParams, req.params);
+    const { desktopSecret } = parseInput(desktopSecretBodySchema, req.body);
+    const { session } = await logins.redeem({ id, desktopSecret, desktop: clientContextOf(req) });
+    setSessionCookie(res, {
+      kind: "desktop",
+      secure: deps.secureCookies,
+      token: session.token,
+      expiresAt: session.record.expiresAt,
+      now: deps.clock.now(),
+    });
+    res.json({ session: await deps.sessions.describeSession(session.record) });
+  });
+
+  router.post(API_PATHS.approvalsOpen, async (req, res) => {
+    const body = parseInput(openApprovalBodySchema, req.body);
+    if ("userCode" in body) {
+      // Codes are short enough to guess at scale; the limit is what keeps them safe.
+      await deps.rateLimits.consume({ action: "lookupUserCode", key: req.ip ?? "unknown" });
+    }
+    const phone = clientContextOf(req);
+    const { request, qrToken, approval } = await logins.openApproval({ body, phone });
+    const response: OpenApprovalResponse = { review: toLoginReview(request, { viewer: phone }), qrToken, approval };
+    res.set("Cache-Control", "no-store").json(response);
+  });
+
+  router.post(API_PATHS.loginApprovalOptions(":id"), async (req, res) => {
+    const { id } = parseInput(idParams, req.params);
+    const { qrToken } = parseInput(approvalOptionsBodySchema, req.body);
+    const approval: ApprovalCeremony = await logins.startApproval({ id, qrToken });
+    res.set("Cache-Control", "no-store").json(approval);
+  });
+
+  router.post(API_PATHS.loginApprove(":id"), async (req, res) => {
+    const { id } = parseInput(idParams, req.params);
+    const body = parseInput(approveBodySchema, req.body);
+    const phone = clientContextOf(req);
+    const { request, user } = await logins.approve({ id, ...body, phone });
+    const response: ApproveResponse = { review: toLoginReview(request, { viewer: phone }), user };
+    res.json(response);
+  });
+
+  router.post(API_PATHS.loginDeny(":id"), async (req, res) => {
+    const { id } = parseInput(idParams, req.params);
+    const { qrToken, reason } = parseInput(denyBodySchema, req.body);
+    const phone = clientContextOf(req);
+    const approver = await deps.sessions.findSession({
+      token: readSessionToken(req.headers.cookie, { kind: "approver", secure: deps.secureCookies }),
+      kind: "approver",
+    });
+    const request = await logins.deny({ id, qrToken, reason, phone, approverUserId: approver?.userId ?? null });
+    res.json({ review: toLoginReview(request, { viewer: phone }) });
+  });
+
+  return router;
+}

@@ -1,0 +1,386 @@
+import {
+  DESKTOP_SECRET_BYTES,
+  isLoginExpiredAt,
+  isTerminalStatus,
+  LOGIN_ID_BYTES,
+  REDEEM_WINDOW_MS,
+  transitionLoginStatus,
+  USER_CODE_ALPHABET,
+  USER_CODE_LENGTH,
+  type AuthenticationResponse,
+  type LoginEvent,
+  type OpenApprovalBody,
+  type UserView,
+} from "@countersign/shared";
+import { AppError } from "../app-error.js";
+import type { Clock, TimerHandle } from "../clock.js";
+import { randomString, randomToken, type Random } from "../random.js";
+import type { RealtimePublisher } from "../realtime/realtime.publisher.js";
+import type { SessionService, NewSession } from "../session/session.service.js";
+import type { ClientContext, LoginRequestRecord, Store } from "../store/store.js";
+import { hashSecret, secretMatchesHash } from "../tokens.js";
+import type { CeremonyService } from "../webauthn/ceremony.service.js";
+import { buildAuthenticationOptions, verifyAssertion, type RelyingParty } from "../webauthn/relying-party.js";
+import type { QrTokenSigner } from "./qr-token.js";
+
+/** How long a finished request stays readable, so late pages learn its outcome. */
+const RETAIN_AFTER_EXPIRY_MS = 10 * 60_000;
+/** A compare-and-set loses only to another writer; a few tries settle any real race. */
+const MAX_CAS_ATTEMPTS = 5;
+
+export interface ApprovalCeremonyStart {
+  ceremonyId: string;
+  options: Record<string, unknown>;
+}
+
+export interface LoginRequestService {
+  createLoginRequest(options: { desktop: ClientContext }): Promise<{
+    request: LoginRequestRecord;
+    desktopSecret: string;
+    qrToken: string;
+  }>;
+  /** The request, if `desktopSecret` is the one it was created with. */
+  getForDesktop(options: { id: string; desktopSecret: string }): Promise<LoginRequestRecord>;
+  cancel(options: { id: string; desktopSecret: string }): Promise<LoginRequestRecord>;
+  redeem(options: { id: string; desktopSecret: string; desktop: ClientContext }): Promise<{
+    request: LoginRequestRecord;
+    session: NewSession;
+  }>;
+  /** The phone opened the QR link or typed the code: marks it scanned and starts an approval. */
+  openApproval(options: { body: OpenApprovalBody; phone: ClientContext }): Promise<{
+    request: LoginRequestRecord;
+    qrToken: string;
+    approval: ApprovalCeremonyStart;
+  }>;
+  startApproval(options: { id: string; qrToken: string }): Promise<ApprovalCeremonyStart>;
+  approve(options: {
+    id: string;
+    qrToken: string;
+    ceremonyId: string;
+    credential: AuthenticationResponse;
+    phone: ClientContext;
+  }): Promise<{ request: LoginRequestRecord; user: UserView }>;
+  deny(options: {
+    id: string;
+    qrToken: string;
+    reason: "not_me" | "cancelled";
+    phone: ClientContext;
+    approverUserId: string | null;
+  }): Promise<LoginRequestRecord>;
+  /** Writes `expired` if the request's time is up; safe to call any number of times. */
+  expireIfDue(id: string): Promise<LoginRequestRecord | null>;
+  /** Makes sure this process will announce the request's expiry when its time comes. */
+  watchExpiry(request: LoginRequestRecord): void;
+  close(): void;
+}
+
+export function createLoginRequestService(deps: {
+  store: Store;
+  clock: Clock;
+  random: Random;
+  rp: RelyingParty;
+  qrTokens: QrTokenSigner;
+  ceremonies: CeremonyService;
+  sessions: SessionService;
+  publisher: RealtimePublisher;
+  loginTtlMs: number;
+}): LoginRequestService {
+  const { store, clock, random } = deps;
+  const expiryTimers = new Map<string, TimerHandle>();
+
+  function watchExpiry(request: LoginRequestRecord): void {
+    expiryTimers.get(request.id)?.cancel();
+    expiryTimers.delete(request.id);
+    if (isTerminalStatus(request.status)) return;
+    const deadline = request.status === "approved" && request.redeemBy !== null ? request.redeemBy : request.expiresAt;
+    const timer = clock.schedule(() => {
+      expiryTimers.delete(request.id);
+      // A timer has no caller to report to; a store outage here is retried by the next read.
+      expireIfDue(request.id).catch(() => undefined);
+    }, deadline - clock.now());
+    expiryTimers.set(request.id, timer);
+  }
+
+  /** Stores `next` over `current`, announces it, and re-arms its expiry. */
+  async function write(current: LoginRequestRecord, next: LoginRequestRecord): Promise<boolean> {
+    const written = await store.compareAndSetLoginRequest({ expectedVersion: current.version, next });
+    if (written) announce(next);
+    return written;
+  }
+
+  function announce(request: LoginRequestRecord): void {
+    deps.publisher.loginChanged(request);
+    watchExpiry(request);
+  }
+
+  function expiredVersionOf(request: LoginRequestRecord): LoginRequestRecord {
+    return { ...request, status: "expired", version: request.version + 1, decidedAt: clock.now() };
+  }
+
+  async function expireIfDue(id: string): Promise<LoginRequestRecord | null> {
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt += 1) {
+      const request = await store.getLoginRequest(id);
+      if (request === null || !isLoginExpiredAt(request, clock.now())) return request;
+      const next = expiredVersionOf(request);
+      if (await write(request, next)) return next;
+    }
+    return store.getLoginRequest(id);
+  }
+
+  /**
+   * Applies `event` as a compare-and-set, re-reading and re-deciding when another writer got
+   * there first. Whatever the interleaving, each request takes exactly one path through the
+   * state machine; the loser of a race gets a 409 (or 410 if time ran out).
+   */
+  async function applyEvent(
+    initial: LoginRequestRecord,
+    event: LoginEvent,
+    change: (request: LoginRequestRecord) => Partial<LoginRequestRecord>,
+  ): Promise<LoginRequestRecord> {
+    let request = initial;
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt += 1) {
+      if (isLoginExpiredAt(request, clock.now())) {
+        const expired = expiredVersionOf(request);
+        if (await write(request, expired)) throw expiredError();
+      } else {
+        const result = transitionLoginStatus(request.status, event);
+        if (!result.ok) throw conflictError(request);
+        const next = { ...request, ...change(request), status: result.to, version: request.version + 1 };
+        if (await write(request, next)) return next;
+      }
+      const fresh = await store.getLoginRequest(request.id);
+      if (fresh === null) throw notFoundError();
+      request = fresh;
+    }
+    throw new AppError("LOGIN_CONFLICT", "This sign-in request is changing too fast; try again.");
+  }
+
+  async function loadForDesktop(id: string, desktopSecret: string): Promise<LoginRequestRecord> {
+    const request = await store.getLoginRequest(id);
+    // A wrong secret looks exactly like an unknown id: no oracle for guessing either.
+    if (request === null || !secretMatchesHash(desktopSecret, request.desktopSecretHash)) throw notFoundError();
+    return request;
+  }
+
+  async function loadForPhone(id: string, qrToken: string): Promise<LoginRequestRecord> {
+    if (!deps.qrTokens.verify({ loginRequestId: id, token: qrToken })) throw notFoundError();
+    const request = await store.getLoginRequest(id);
+    if (request === null) throw notFoundError();
+    return request;
+  }
+
+  async function startApprovalFor(request: LoginRequestRecord): Promise<ApprovalCeremonyStart> {
+    const ceremony = await deps.ceremonies.startCeremony({ kind: "approval", loginRequestId: request.id });
+    const options = await buildAuthenticationOptions({ rp: deps.rp, challenge: ceremony.challenge });
+    return { ceremonyId: ceremony.id, options: { ...options } };
+  }
+
+  /** Refuses early, before a passkey prompt, when the request can no longer be approved. */
+  async function ensureCanStillApprove(request: LoginRequestRecord): Promise<void> {
+    if (isLoginExpiredAt(request, clock.now())) {
+      await expireIfDue(request.id);
+      throw expiredError();
+    }
+    if (!transitionLoginStatus(request.status, "approve").ok) throw conflictError(request);
+  }
+
+  return {
+    async createLoginRequest({ desktop }) {
+      for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt += 1) {
+        const now = clock.now();
+        const desktopSecret = randomToken(random, DESKTOP_SECRET_BYTES);
+        const expiresAt = now + deps.loginTtlMs;
+        const request: LoginRequestRecord = {
+          id: randomToken(random, LOGIN_ID_BYTES),
+          status: "pending",
+          version: 1,
+          createdAt: now,
+          expiresAt,
+          retainUntil: expiresAt + REDEEM_WINDOW_MS + RETAIN_AFTER_EXPIRY_MS,
+          desktopSecretHash: hashSecret(desktopSecret),
+          userCode: randomString(random, { alphabet: USER_CODE_ALPHABET, length: USER_CODE_LENGTH }),
+          desktop,
+          scannedAt: null,
+          scannedBy: null,
+          decidedAt: null,
+          userId: null,
+          credentialId: null,
+          approver: null,
+          approvedAt: null,
+          redeemBy: null,
+          denyReason: null,
+        };
+        // A clash of user codes is rare (30^8 codes) but must never join two requests.
+        if ((await store.createLoginRequest(request)) === "conflict") continue;
+        watchExpiry(request);
+        return { request, desktopSecret, qrToken: deps.qrTokens.tokenFor({ loginRequestId: request.id }) };
+      }
+      throw new Error("Could not allocate a unique login request id and user code.");
+    },
+
+    async getForDesktop({ id, desktopSecret }) {
+      const request = await loadForDesktop(id, desktopSecret);
+      watchExpiry(request);
+      return (await expireIfDue(request.id)) ?? request;
+    },
+
+    async cancel({ id, desktopSecret }) {
+      const request = await loadForDesktop(id, desktopSecret);
+      return applyEvent(request, "cancel", () => ({ decidedAt: clock.now() }));
+    },
+
+    async redeem({ id, desktopSecret, desktop }) {
+      let request = await loadForDesktop(id, desktopSecret);
+      for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt += 1) {
+        if (isLoginExpiredAt(request, clock.now())) {
+          await expireIfDue(request.id);
+          throw expiredError();
+        }
+        if (!transitionLoginStatus(request.status, "redeem").ok) throw conflictError(request);
+        if (request.userId === null || request.credentialId === null || request.approver === null) {
+          throw new Error(`Approved login request ${request.id} has no approver.`);
+        }
+        const session = deps.sessions.prepareSession({
+          kind: "desktop",
+          userId: request.userId,
+          context: desktop,
+          source: {
+            kind: "login_request",
+            loginRequestId: request.id,
+            credentialId: request.credentialId,
+            approver: request.approver,
+            approvedAt: request.approvedAt ?? clock.now(),
+          },
+        });
+        const next: LoginRequestRecord = { ...request, status: "redeemed", version: request.version + 1 };
+        if (await store.redeemLoginRequest({ expectedVersion: request.version, next, session: session.record })) {
+          announce(next);
+          return { request: next, session };
+        }
+        const fresh = await store.getLoginRequest(id);
+        if (fresh === null) throw notFoundError();
+        request = fresh;
+      }
+      throw new AppError("LOGIN_CONFLICT", "This sign-in request is changing too fast; try again.");
+    },
+
+    async openApproval({ body, phone }) {
+      let request: LoginRequestRecord;
+      let qrToken: string;
+      if ("userCode" in body) {
+        const found = await store.findLoginRequestByUserCode(body.userCode);
+        if (found === null)
+          throw new AppError("LOGIN_NOT_FOUND", "No sign-in request has this code. Check the code on the computer.");
+        request = found;
+        qrToken = deps.qrTokens.tokenFor({ loginRequestId: request.id });
+      } else {
+        request = await loadForPhone(body.id, body.qrToken);
+        qrToken = body.qrToken;
+      }
+      const scanned = await applyEvent(request, "scan", (current) => ({
+        // The first phone to open it is the one the desktop is told about.
+        scannedAt: current.scannedAt ?? clock.now(),
+        scannedBy: current.scannedBy ?? phone,
+      }));
+      return { request: scanned, qrToken, approval: await startApprovalFor(scanned) };
+    },
+
+    async startApproval({ id, qrToken }) {
+      const request = await loadForPhone(id, qrToken);
+      await ensureCanStillApprove(request);
+      return startApprovalFor(request);
+    },
+
+    async approve({ id, qrToken, ceremonyId, credential, phone }) {
+      // Consumed first: whatever happens below, this challenge is spent (DESIGN §6).
+      const ceremony = await deps.ceremonies.consumeCeremony({ id: ceremonyId, kind: "approval" });
+      if (ceremony.loginRequestId !== id || clock.now() >= ceremony.expiresAt) {
+        throw new AppError(
+          "CEREMONY_NOT_FOUND",
+          "This passkey prompt belongs to another request or expired; start again.",
+        );
+      }
+      const request = await loadForPhone(id, qrToken);
+      await ensureCanStillApprove(request);
+
+      const passkey = await store.getCredential(credential.id);
+      if (passkey === null) throw new AppError("UNKNOWN_CREDENTIAL", "This passkey is not enrolled with Countersign.");
+      const user = await store.getUser(passkey.userId);
+      if (user === null) throw new AppError("UNKNOWN_CREDENTIAL", "This passkey is not enrolled with Countersign.");
+      if (credential.response.userHandle !== undefined && credential.response.userHandle !== user.webauthnUserId) {
+        throw new AppError("WEBAUTHN_VERIFICATION_FAILED", "The passkey does not belong to the account it claims.");
+      }
+      const { newCounter } = await verifyAssertion({
+        rp: deps.rp,
+        challenge: ceremony.challenge,
+        response: credential,
+        credential: passkey,
+      });
+      const now = clock.now();
+      await store.recordCredentialUse({ id: passkey.id, counter: newCounter, usedAt: now });
+
+      const approved = await applyEvent(request, "approve", () => ({
+        decidedAt: now,
+        approvedAt: now,
+        redeemBy: now + REDEEM_WINDOW_MS,
+        userId: user.id,
+        credentialId: passkey.id,
+        approver: phone,
+      }));
+      await store.appendActivity({
+        userId: user.id,
+        event: {
+          at: now,
+          kind: "login_approved",
+          loginRequestId: id,
+          context: approved.desktop,
+          detail: passkey.label,
+        },
+      });
+      return { request: approved, user: { id: user.id, username: user.username, displayName: user.displayName } };
+    },
+
+    async deny({ id, qrToken, reason, phone, approverUserId }) {
+      const request = await loadForPhone(id, qrToken);
+      const denied = await applyEvent(request, "deny", () => ({
+        decidedAt: clock.now(),
+        denyReason: reason,
+        approver: phone,
+      }));
+      if (approverUserId !== null) {
+        await store.appendActivity({
+          userId: approverUserId,
+          event: {
+            at: clock.now(),
+            kind: reason === "not_me" ? "fraud_reported" : "login_denied",
+            loginRequestId: id,
+            context: denied.desktop,
+            detail: reason,
+          },
+        });
+      }
+      return denied;
+    },
+
+    expireIfDue,
+    watchExpiry,
+
+    close() {
+      for (const timer of expiryTimers.values()) timer.cancel();
+      expiryTimers.clear();
+    },
+  };
+}
+
+function notFoundError(): AppError {
+  return new AppError("LOGIN_NOT_FOUND", "No such sign-in request, or it is not yours.");
+}
+
+function expiredError(): AppError {
+  return new AppError("LOGIN_EXPIRED", "This sign-in request expired. Start a new one on the computer.");
+}
+
+function conflictError(request: LoginRequestRecord): AppError {
+  if (request.status === "expired") return expiredError();
+  return new AppError("LOGIN_CONFLICT", `This sign-in request is already ${request.status}.`);
+}

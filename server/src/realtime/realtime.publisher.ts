@@ -1,0 +1,11 @@
+import type { SessionEndedPayload } from "@countersign/shared";
+import type { LoginRequestRecord } from "../store/store.js";
+
+/**
+ * What the domain tells the realtime layer. Services call this after a write succeeds; the
+ * Socket.IO implementation turns it into room broadcasts.
+ */
+export interface RealtimePublisher {
+  loginChanged(request: LoginRequestRecord): void;
+  sessionEnded(options: { tokenHash: string; reason: SessionEndedPayload["reason"] }): void;
+}

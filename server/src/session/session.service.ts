@@ -1,0 +1,112 @@
+import { SESSION_TOKEN_BYTES, type SessionKind, type SessionView } from "@countersign/shared";
+import type { Clock } from "../clock.js";
+import { randomToken, type Random } from "../random.js";
+import type { RealtimePublisher } from "../realtime/realtime.publisher.js";
+import type { ClientContext, SessionRecord, SessionSource, Store } from "../store/store.js";
+import { hashSecret } from "../tokens.js";
+
+export interface NewSession {
+  /** Goes to the client once, in a cookie; only its hash is stored. */
+  token: string;
+  record: SessionRecord;
+}
+
+export interface SessionService {
+  /** A session record and its token, not yet stored (the caller stores it, maybe atomically with more). */
+  prepareSession(options: {
+    kind: SessionKind;
+    userId: string;
+    context: ClientContext;
+    source: SessionSource;
+  }): NewSession;
+  createSession(options: {
+    kind: SessionKind;
+    userId: string;
+    context: ClientContext;
+    source: SessionSource;
+  }): Promise<NewSession>;
+  /** The live session for a token of this kind, or null. */
+  findSession(options: { token: string | null; kind: SessionKind }): Promise<SessionRecord | null>;
+  /** Ends a session and tells every page signed in with it. */
+  endSession(options: { token: string; kind: SessionKind }): Promise<SessionRecord | null>;
+  describeSession(session: SessionRecord): Promise<SessionView | null>;
+}
+
+export function createSessionService(deps: {
+  store: Store;
+  clock: Clock;
+  random: Random;
+  publisher: RealtimePublisher;
+  sessionTtlMs: number;
+}): SessionService {
+  const { store, clock } = deps;
+
+  function prepareSession(options: {
+    kind: SessionKind;
+    userId: string;
+    context: ClientContext;
+    source: SessionSource;
+  }): NewSession {
+    const token = randomToken(deps.random, SESSION_TOKEN_BYTES);
+    const now = clock.now();
+    return {
+      token,
+      record: {
+        tokenHash: hashSecret(token),
+        kind: options.kind,
+        userId: options.userId,
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: now + deps.sessionTtlMs,
+        context: options.context,
+        source: options.source,
+      },
+    };
+  }
+
+  return {
+    prepareSession,
+    async createSession(options) {
+      const session = prepareSession(options);
+      await store.createSession(session.record);
+      return session;
+    },
+    async findSession({ token, kind }) {
+      if (token === null) return null;
+      const session = await store.getSession(hashSecret(token));
+      // A desktop cookie must not work as an approver cookie, nor the other way round.
+      if (session === null || session.kind !== kind || clock.now() >= session.expiresAt) return null;
+      return session;
+    },
+    async endSession({ token, kind }) {
+      const tokenHash = hashSecret(token);
+      const session = await store.getSession(tokenHash);
+      if (session === null || session.kind !== kind) return null;
+      const deleted = await store.deleteSession(tokenHash);
+      if (deleted !== null) deps.publisher.sessionEnded({ tokenHash, reason: "signed_out" });
+      return deleted;
+    },
+    async describeSession(session) {
+      const user = await store.getUser(session.userId);
+      if (user === null) return null;
+      let approvedWith: SessionView["approvedWith"] = null;
+      if (session.source.kind === "login_request") {
+        const passkey = await store.getCredential(session.source.credentialId);
+        approvedWith = {
+          loginRequestId: session.source.loginRequestId,
+          passkeyLabel: passkey?.label ?? "a removed passkey",
+          approverDevice: session.source.approver.label,
+          approvedAt: session.source.approvedAt,
+        };
+      }
+      return {
+        kind: session.kind,
+        user: { id: user.id, username: user.username, displayName: user.displayName },
+        createdAt: session.createdAt,
+        expiresAt: session.expiresAt,
+        context: session.context,
+        approvedWith,
+      };
+    },
+  };
+}

@@ -1,0 +1,187 @@
+import type { Clock, TimerHandle } from "../clock.js";
+import {
+  ACTIVITY_LIMIT,
+  type ActivityRecord,
+  type CeremonyRecord,
+  type CredentialRecord,
+  type LoginRequestRecord,
+  type SessionRecord,
+  type Store,
+  type UserRecord,
+} from "./store.js";
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * The embedded store: everything in this process's memory, lost on restart. JavaScript runs
+ * one synchronous block at a time, so each method below is atomic as long as it does not await
+ * between its read and its write. Records are copied in and out so no caller can change
+ * stored state by mutating an object it holds.
+ */
+export function createMemoryStore(options: { clock: Clock }): Store {
+  const { clock } = options;
+  const users = new Map<string, UserRecord>();
+  const userIdsByName = new Map<string, string>();
+  const credentials = new Map<string, CredentialRecord>();
+  const ceremonies = new Map<string, CeremonyRecord>();
+  const logins = new Map<string, LoginRequestRecord>();
+  const loginIdsByCode = new Map<string, string>();
+  const sessions = new Map<string, SessionRecord>();
+  const activity = new Map<string, ActivityRecord[]>();
+
+  const copy = structuredClone;
+
+  function liveCeremony(id: string): CeremonyRecord | undefined {
+    const ceremony = ceremonies.get(id);
+    if (ceremony !== undefined && clock.now() >= ceremony.expiresAt) {
+      ceremonies.delete(id);
+      return undefined;
+    }
+    return ceremony;
+  }
+
+  function liveLogin(id: string): LoginRequestRecord | undefined {
+    const login = logins.get(id);
+    if (login !== undefined && clock.now() >= login.retainUntil) {
+      logins.delete(id);
+      if (loginIdsByCode.get(login.userCode) === id) loginIdsByCode.delete(login.userCode);
+      return undefined;
+    }
+    return login;
+  }
+
+  function liveSession(tokenHash: string): SessionRecord | undefined {
+    const session = sessions.get(tokenHash);
+    if (session !== undefined && clock.now() >= session.expiresAt) {
+      sessions.delete(tokenHash);
+      return undefined;
+    }
+    return session;
+  }
+
+  function sweep(): void {
+    for (const id of ceremonies.keys()) liveCeremony(id);
+    for (const id of logins.keys()) liveLogin(id);
+    for (const hash of sessions.keys()) liveSession(hash);
+  }
+
+  let sweeper: TimerHandle | null = null;
+  const scheduleSweep = (): void => {
+    sweeper = clock.schedule(() => {
+      sweep();
+      scheduleSweep();
+    }, SWEEP_INTERVAL_MS);
+  };
+  scheduleSweep();
+
+  return {
+    async createUserWithCredential({ user, credential }) {
+      if (userIdsByName.has(user.username)) return "username_taken";
+      if (credentials.has(credential.id)) return "credential_taken";
+      users.set(user.id, copy(user));
+      userIdsByName.set(user.username, user.id);
+      credentials.set(credential.id, copy(credential));
+      return "created";
+    },
+    async getUser(id) {
+      const user = users.get(id);
+      return user === undefined ? null : copy(user);
+    },
+    async findUserByUsername(username) {
+      const id = userIdsByName.get(username);
+      const user = id === undefined ? undefined : users.get(id);
+      return user === undefined ? null : copy(user);
+    },
+
+    async addCredential(credential) {
+      if (credentials.has(credential.id)) return "credential_taken";
+      credentials.set(credential.id, copy(credential));
+      return "added";
+    },
+    async getCredential(id) {
+      const credential = credentials.get(id);
+      return credential === undefined ? null : copy(credential);
+    },
+    async listCredentials(userId) {
+      return [...credentials.values()]
+        .filter((credential) => credential.userId === userId)
+        .sort((a, b) => a.createdAt - b.createdAt)
+        .map((credential) => copy(credential));
+    },
+    async recordCredentialUse({ id, counter, usedAt }) {
+      const credential = credentials.get(id);
+      if (credential === undefined) return;
+      credential.counter = Math.max(credential.counter, counter);
+      credential.lastUsedAt = Math.max(credential.lastUsedAt ?? 0, usedAt);
+    },
+
+    async putCeremony(ceremony) {
+      ceremonies.set(ceremony.id, copy(ceremony));
+    },
+    async takeCeremony(id) {
+      const ceremony = liveCeremony(id);
+      ceremonies.delete(id);
+      return ceremony === undefined ? null : ceremony;
+    },
+
+    async createLoginRequest(request) {
+      if (liveLogin(request.id) !== undefined) return "conflict";
+      const holder = loginIdsByCode.get(request.userCode);
+      if (holder !== undefined && liveLogin(holder) !== undefined) return "conflict";
+      logins.set(request.id, copy(request));
+      loginIdsByCode.set(request.userCode, request.id);
+      return "created";
+    },
+    async getLoginRequest(id) {
+      const login = liveLogin(id);
+      return login === undefined ? null : copy(login);
+    },
+    async findLoginRequestByUserCode(userCode) {
+      const id = loginIdsByCode.get(userCode);
+      const login = id === undefined ? undefined : liveLogin(id);
+      return login === undefined ? null : copy(login);
+    },
+    async compareAndSetLoginRequest({ expectedVersion, next }) {
+      const current = liveLogin(next.id);
+      if (current === undefined || current.version !== expectedVersion) return false;
+      if (next.version !== expectedVersion + 1) throw new Error("next.version must be expectedVersion + 1");
+      logins.set(next.id, copy(next));
+      return true;
+    },
+    async redeemLoginRequest({ expectedVersion, next, session }) {
+      const current = liveLogin(next.id);
+      if (current === undefined || current.version !== expectedVersion) return false;
+      if (next.version !== expectedVersion + 1) throw new Error("next.version must be expectedVersion + 1");
+      logins.set(next.id, copy(next));
+      sessions.set(session.tokenHash, copy(session));
+      return true;
+    },
+
+    async createSession(session) {
+      sessions.set(session.tokenHash, copy(session));
+    },
+    async getSession(tokenHash) {
+      const session = liveSession(tokenHash);
+      return session === undefined ? null : copy(session);
+    },
+    async deleteSession(tokenHash) {
+      const session = liveSession(tokenHash);
+      sessions.delete(tokenHash);
+      return session === undefined ? null : session;
+    },
+
+    async appendActivity({ userId, event }) {
+      const events = activity.get(userId) ?? [];
+      events.unshift(copy(event));
+      if (events.length > ACTIVITY_LIMIT) events.length = ACTIVITY_LIMIT;
+      activity.set(userId, events);
+    },
+    async listActivity(userId) {
+      return (activity.get(userId) ?? []).map((event) => copy(event));
+    },
+
+    async close() {
+      sweeper?.cancel();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import type {
+  ActivityRecord,
+  CeremonyRecord,
+  CredentialRecord,
+  LoginRequestRecord,
+  SessionRecord,
+  UserRecord,
+} from "./store.types.js";
+
+export type * from "./store.types.js";
+
+/** The newest activity events kept per user (DESIGN §2). */
+export const ACTIVITY_LIMIT = 200;
+
+/**
+ * Everything Countersign keeps. Each method is one atomic operation, so a memory and a Redis
+ * implementation can pass the same contract tests and no caller ever checks then writes.
+ * Records expire by their own timestamps (`expiresAt`, `retainUntil`); a record past its time
+ * reads as absent.
+ */
+export interface Store {
+  /** A new account with its first passkey, both or neither. */
+  createUserWithCredential(options: {
+    user: UserRecord;
+    credential: CredentialRecord;
+  }): Promise<"created" | "username_taken" | "credential_taken">;
+  getUser(id: string): Promise<UserRecord | null>;
+  findUserByUsername(username: string): Promise<UserRecord | null>;
+
+  addCredential(credential: CredentialRecord): Promise<"added" | "credential_taken">;
+  getCredential(id: string): Promise<CredentialRecord | null>;
+  listCredentials(userId: string): Promise<CredentialRecord[]>;
+  /** Records a verified use: the counter only ever moves forward. */
+  recordCredentialUse(options: { id: string; counter: number; usedAt: number }): Promise<void>;
+
+  putCeremony(ceremony: CeremonyRecord): Promise<void>;
+  /** Reads and deletes in one step: a challenge can be taken once. */
+  takeCeremony(id: string): Promise<CeremonyRecord | null>;
+
+  /** Fails if the id or the user code is already in use. */
+  createLoginRequest(request: LoginRequestRecord): Promise<"created" | "conflict">;
+  getLoginRequest(id: string): Promise<LoginRequestRecord | null>;
+  findLoginRequestByUserCode(userCode: string): Promise<LoginRequestRecord | null>;
+  /**
+   * Writes `next` only if the stored version is still `expectedVersion`; `next.version` must be
+   * `expectedVersion + 1`. Returns false when someone else wrote first.
+   */
+  compareAndSetLoginRequest(options: { expectedVersion: number; next: LoginRequestRecord }): Promise<boolean>;
+  /** The redeem: the compare-and-set and the new desktop session, both or neither. */
+  redeemLoginRequest(options: {
+    expectedVersion: number;
+    next: LoginRequestRecord;
+    session: SessionRecord;
+  }): Promise<boolean>;
+
+  createSession(session: SessionRecord): Promise<void>;
+  getSession(tokenHash: string): Promise<SessionRecord | null>;
+  /** Returns the deleted session, or null if there was none. */
+  deleteSession(tokenHash: string): Promise<SessionRecord | null>;
+
+  /** Appends to the user's activity, keeping only the newest ACTIVITY_LIMIT. */
+  appendActivity(options: { userId: string; event: ActivityRecord }): Promise<void>;
+  /** Newest first. */
+  listActivity(userId: string): Promise<ActivityRecord[]>;
+
+  close(): Promise<void>;
+}

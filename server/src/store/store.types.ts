@@ -1,0 +1,104 @@
+import type { ClientContextView, DenyReason, LoginStatus, SessionKind } from "@countersign/shared";
+
+/** Where a request or session came from. Same shape as what people are shown. */
+export type ClientContext = ClientContextView;
+
+export interface UserRecord {
+  id: string;
+  /** Case-folded, unique. */
+  username: string;
+  displayName: string;
+  /** The WebAuthn user handle (base64url), random and separate from the id. */
+  webauthnUserId: string;
+  createdAt: number;
+}
+
+export interface CredentialRecord {
+  /** base64url credential id. */
+  id: string;
+  userId: string;
+  /** COSE public key, base64url. */
+  publicKey: string;
+  counter: number;
+  transports: string[];
+  deviceType: "singleDevice" | "multiDevice";
+  backedUp: boolean;
+  /** "Pixel 8 · Chrome". */
+  label: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+/** A WebAuthn ceremony in flight: its challenge is single-use and dies with it. */
+export type CeremonyRecord = {
+  id: string;
+  challenge: string;
+  expiresAt: number;
+} & (
+  | {
+      kind: "registration";
+      /** Set when a signed-in person adds a passkey to their own account. */
+      existingUserId: string | null;
+      username: string;
+      displayName: string;
+      webauthnUserId: string;
+    }
+  | { kind: "approval"; loginRequestId: string }
+);
+
+export interface LoginRequestRecord {
+  id: string;
+  status: LoginStatus;
+  /** Incremented by every write; the compare-and-set token. */
+  version: number;
+  createdAt: number;
+  expiresAt: number;
+  /** When the store may forget it; later than expiresAt so late readers learn "expired". */
+  retainUntil: number;
+  desktopSecretHash: string;
+  userCode: string;
+  desktop: ClientContext;
+  scannedAt: number | null;
+  scannedBy: ClientContext | null;
+  decidedAt: number | null;
+  userId: string | null;
+  credentialId: string | null;
+  approver: ClientContext | null;
+  approvedAt: number | null;
+  redeemBy: number | null;
+  denyReason: DenyReason | null;
+}
+
+export interface SessionRecord {
+  /** SHA-256 of the token, base64url. The token itself is never stored. */
+  tokenHash: string;
+  kind: SessionKind;
+  userId: string;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  context: ClientContext;
+  /** How the session came to be; kept here because the login request is forgotten soon. */
+  source: SessionSource;
+}
+
+export type SessionSource =
+  | {
+      kind: "login_request";
+      loginRequestId: string;
+      credentialId: string;
+      approver: ClientContext;
+      approvedAt: number;
+    }
+  | { kind: "enrolment"; credentialId: string };
+
+export type ActivityKind =
+  "passkey_enrolled" | "login_approved" | "login_denied" | "fraud_reported" | "session_signed_out";
+
+export interface ActivityRecord {
+  at: number;
+  kind: ActivityKind;
+  loginRequestId: string | null;
+  context: ClientContext | null;
+  detail: string | null;
+}

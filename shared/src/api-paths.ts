@@ -1,0 +1,35 @@
+/** Encodes an id for a path, but passes an Express route parameter (":id") through as is. */
+const segment = (value: string): string => (value.startsWith(":") ? value : encodeURIComponent(value));
+
+/**
+ * Every HTTP path of the API, so the server, the apps and the tests name them once. The server
+ * calls the functions with ":id" to get its route patterns.
+ */
+export const API_PATHS = {
+  logins: "/api/logins",
+  login: (id: string) => `/api/logins/${segment(id)}`,
+  loginCancel: (id: string) => `/api/logins/${segment(id)}/cancel`,
+  loginRedeem: (id: string) => `/api/logins/${segment(id)}/redeem`,
+  loginApprovalOptions: (id: string) => `/api/logins/${segment(id)}/approval-options`,
+  loginApprove: (id: string) => `/api/logins/${segment(id)}/approve`,
+  loginDeny: (id: string) => `/api/logins/${segment(id)}/deny`,
+  approvalsOpen: "/api/approvals/open",
+  enrolmentOptions: "/api/enrolment/options",
+  enrolmentVerify: "/api/enrolment/verify",
+  session: "/api/session",
+  approverSession: "/api/approver/session",
+} as const;
+
+/** Where the approver app lives, and the fragment route a QR code opens. */
+export const APPROVER_BASE_PATH = "/approve/";
+
+export function approverLoginUrl(options: { origin: string; id: string; qrToken: string }): string {
+  return `${options.origin}${APPROVER_BASE_PATH}#/r/${options.id}.${options.qrToken}`;
+}
+
+/** Reads `<id>.<qrToken>` back out of an approver URL's fragment; null if it is not one. */
+export function parseApproverLoginFragment(hash: string): { id: string; qrToken: string } | null {
+  const match = /^#\/r\/([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(hash);
+  if (match === null) return null;
+  return { id: match[1]!, qrToken: match[2]! };
+}

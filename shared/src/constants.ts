@@ -1,0 +1,30 @@
+/** Defaults and sizes shared by the server, the apps and the tests. */
+export const DEFAULT_LOGIN_TTL_SECONDS = 120;
+/** How long the desktop has to redeem an approval before it expires (DESIGN §2). */
+export const REDEEM_WINDOW_MS = 30_000;
+export const DEFAULT_SESSION_TTL_SECONDS = 7 * 24 * 60 * 60;
+/** WebAuthn ceremonies must finish within this; challenges die with them. */
+export const CEREMONY_TTL_MS = 5 * 60_000;
+
+/** Bytes of randomness behind each secret; all ≥128 bits (DESIGN §6). */
+export const LOGIN_ID_BYTES = 16;
+export const DESKTOP_SECRET_BYTES = 32;
+export const SESSION_TOKEN_BYTES = 32;
+export const CEREMONY_ID_BYTES = 16;
+export const QR_TOKEN_BYTES = 16;
+
+/** Crockford-like alphabet without 0/O, 1/I/L, U: easy to read aloud and type on a phone. */
+export const USER_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ";
+export const USER_CODE_LENGTH = 8;
+
+/** The largest JSON body any route accepts. A WebAuthn response is a few KiB at most. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export const USERNAME_MAX_LENGTH = 64;
+export const DISPLAY_NAME_MAX_LENGTH = 64;
+
+/** Formats a user code for display: "ABCD-EFGH". */
+export function formatUserCode(code: string): string {
+  const half = Math.ceil(code.length / 2);
+  return `${code.slice(0, half)}-${code.slice(half)}`;
+}

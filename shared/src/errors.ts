@@ -1,0 +1,42 @@
+/**
+ * Every error code the API and the socket acknowledgements can return, with its HTTP status.
+ * One list, so the server, the apps and the tests agree on what each failure is called.
+ */
+export const ERROR_STATUS = {
+  VALIDATION_FAILED: 400,
+  INVALID_JSON: 400,
+  UNAUTHENTICATED: 401,
+  ORIGIN_MISMATCH: 403,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  LOGIN_NOT_FOUND: 404,
+  CEREMONY_NOT_FOUND: 400,
+  LOGIN_CONFLICT: 409,
+  USERNAME_TAKEN: 409,
+  LOGIN_EXPIRED: 410,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  WEBAUTHN_VERIFICATION_FAILED: 400,
+  UNKNOWN_CREDENTIAL: 400,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  STORE_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as ErrorCode[];
+
+/** The one error shape of every HTTP response and socket acknowledgement. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+export interface ErrorResponse {
+  error: ErrorBody;
+}
+
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_STATUS[code];
+}

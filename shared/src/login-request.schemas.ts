@@ -1,0 +1,122 @@
+import { z } from "zod";
+import { USER_CODE_ALPHABET, USER_CODE_LENGTH } from "./constants.js";
+import { LOGIN_STATUSES } from "./login-request.machine.js";
+import { clientContextViewSchema, userViewSchema } from "./user.schemas.js";
+import { authenticationResponseSchema, base64url, webauthnOptionsSchema } from "./webauthn.schemas.js";
+
+export const loginIdSchema = base64url({ max: 64 });
+export const desktopSecretSchema = base64url({ max: 128 });
+export const qrTokenSchema = base64url({ max: 128 });
+export const ceremonyIdSchema = base64url({ max: 64 });
+
+/** Accepts what a person types: any case, spaces or dashes between groups. */
+export const userCodeSchema = z
+  .string()
+  .max(32)
+  .transform((value) => value.toUpperCase().replace(/[\s-]/g, ""))
+  .pipe(
+    z
+      .string()
+      .length(USER_CODE_LENGTH, `must be ${USER_CODE_LENGTH} characters`)
+      .regex(new RegExp(`^[${USER_CODE_ALPHABET}]+$`), "contains a character no code uses"),
+  );
+
+export const loginStatusSchema = z.enum(LOGIN_STATUSES);
+
+/** Why a request was denied: the person's two choices, or a wrong number in the push flow. */
+export const denyReasonSchema = z.enum(["not_me", "cancelled", "number_mismatch"]);
+export type DenyReason = z.infer<typeof denyReasonSchema>;
+
+export const deviceSummarySchema = clientContextViewSchema.pick({
+  browser: true,
+  os: true,
+  deviceType: true,
+  label: true,
+});
+
+/** What the desktop that created a request sees of it. Never who approved, until redeemed. */
+export const loginViewSchema = z.object({
+  id: z.string(),
+  status: loginStatusSchema,
+  /** Grows with every change, so a client can drop an update older than one it already has. */
+  version: z.number().int(),
+  createdAt: z.number(),
+  expiresAt: z.number(),
+  redeemBy: z.number().nullable(),
+  scannedBy: deviceSummarySchema.nullable(),
+  denyReason: denyReasonSchema.nullable(),
+});
+export type LoginView = z.infer<typeof loginViewSchema>;
+
+export const createLoginResponseSchema = z.object({
+  login: loginViewSchema,
+  /** Shown once: it is the only proof that this browser created the request. */
+  desktopSecret: z.string(),
+  userCode: z.string(),
+  qr: z.object({ svg: z.string(), url: z.string() }),
+});
+export type CreateLoginResponse = z.infer<typeof createLoginResponseSchema>;
+
+export const desktopSecretBodySchema = z.object({ desktopSecret: desktopSecretSchema });
+
+export const openApprovalBodySchema = z.union([
+  z.object({ id: loginIdSchema, qrToken: qrTokenSchema }).strict(),
+  z.object({ userCode: userCodeSchema }).strict(),
+]);
+export type OpenApprovalBody = z.infer<typeof openApprovalBodySchema>;
+
+export const riskSignalSchema = z.object({
+  code: z.enum(["different_network"]),
+  message: z.string(),
+});
+export type RiskSignal = z.infer<typeof riskSignalSchema>;
+
+/** What the phone shows a person before they decide. */
+export const loginReviewSchema = z.object({
+  id: z.string(),
+  status: loginStatusSchema,
+  createdAt: z.number(),
+  expiresAt: z.number(),
+  desktop: clientContextViewSchema,
+  risks: z.array(riskSignalSchema),
+});
+export type LoginReview = z.infer<typeof loginReviewSchema>;
+
+export const approvalCeremonySchema = z.object({
+  ceremonyId: z.string(),
+  options: webauthnOptionsSchema,
+});
+export type ApprovalCeremony = z.infer<typeof approvalCeremonySchema>;
+
+export const openApprovalResponseSchema = z.object({
+  review: loginReviewSchema,
+  /** The capability for approve and deny; a typed user code is exchanged for it here. */
+  qrToken: z.string(),
+  approval: approvalCeremonySchema,
+});
+export type OpenApprovalResponse = z.infer<typeof openApprovalResponseSchema>;
+
+export const approvalOptionsBodySchema = z.object({ qrToken: qrTokenSchema });
+
+export const approveBodySchema = z.object({
+  qrToken: qrTokenSchema,
+  ceremonyId: ceremonyIdSchema,
+  credential: authenticationResponseSchema,
+});
+export type ApproveBody = z.infer<typeof approveBodySchema>;
+
+export const approveResponseSchema = z.object({
+  review: loginReviewSchema,
+  user: userViewSchema,
+});
+export type ApproveResponse = z.infer<typeof approveResponseSchema>;
+
+export const denyBodySchema = z.object({
+  qrToken: qrTokenSchema,
+  reason: z.enum(["not_me", "cancelled"]),
+});
+export type DenyBody = z.infer<typeof denyBodySchema>;
+
+export const denyResponseSchema = z.object({ review: loginReviewSchema });
+
+export const loginResponseSchema = z.object({ login: loginViewSchema });

@@ -1,0 +1,72 @@
+import {
+  API_PATHS,
+  parseApproverLoginFragment,
+  type ApproveResponse,
+  type CreateLoginResponse,
+  type EnrolmentOptionsResponse,
+  type EnrolmentVerifyResponse,
+  type OpenApprovalResponse,
+} from "@countersign/shared";
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+} from "@simplewebauthn/server";
+import { expect } from "vitest";
+import type { ApiResponse, HttpClient } from "./http-client.js";
+import type { CeremonyOverrides, SoftAuthenticator } from "./soft-authenticator.js";
+
+/** Steps of the flows, each asserting that its own step succeeded. */
+export async function enrolPhone(
+  phone: HttpClient,
+  authenticator: SoftAuthenticator,
+  account: { username: string; displayName: string },
+): Promise<EnrolmentVerifyResponse> {
+  const options = await phone.post<EnrolmentOptionsResponse>(API_PATHS.enrolmentOptions, account);
+  expect(options.status, JSON.stringify(options.body)).toBe(200);
+  const credential = await authenticator.createCredential(
+    options.body.options as unknown as PublicKeyCredentialCreationOptionsJSON,
+  );
+  const verified = await phone.post<EnrolmentVerifyResponse>(API_PATHS.enrolmentVerify, {
+    ceremonyId: options.body.ceremonyId,
+    credential,
+  });
+  expect(verified.status, JSON.stringify(verified.body)).toBe(201);
+  return verified.body;
+}
+
+export async function createLogin(desktop: HttpClient): Promise<CreateLoginResponse> {
+  const response = await desktop.post<CreateLoginResponse>(API_PATHS.logins, {});
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  return response.body;
+}
+
+/** What the phone's camera would read out of the QR code's URL. */
+export function qrLinkOf(login: CreateLoginResponse): { id: string; qrToken: string } {
+  const link = parseApproverLoginFragment(new URL(login.qr.url).hash);
+  expect(link).not.toBeNull();
+  return link!;
+}
+
+export async function openFromQr(phone: HttpClient, login: CreateLoginResponse): Promise<OpenApprovalResponse> {
+  const response = await phone.post<OpenApprovalResponse>(API_PATHS.approvalsOpen, qrLinkOf(login));
+  expect(response.status, JSON.stringify(response.body)).toBe(200);
+  return response.body;
+}
+
+/** Signs the opened request's challenge with the phone's passkey and posts the approval. */
+export async function approveOpened(
+  phone: HttpClient,
+  authenticator: SoftAuthenticator,
+  opened: OpenApprovalResponse,
+  overrides: CeremonyOverrides = {},
+): Promise<ApiResponse<ApproveResponse>> {
+  const credential = await authenticator.getAssertion(
+    opened.approval.options as unknown as PublicKeyCredentialRequestOptionsJSON,
+    overrides,
+  );
+  return phone.post<ApproveResponse>(API_PATHS.loginApprove(opened.review.id), {
+    qrToken: opened.qrToken,
+    ceremonyId: opened.approval.ceremonyId,
+    credential,
+  });
+}

@@ -1,0 +1,75 @@
+import { createServer } from "node:net";
+import {
+  createApp,
+  createLogger,
+  createMemoryRateLimits,
+  createMemoryStore,
+  cryptoRandom,
+  loadConfig,
+  type App,
+  type RateLimitPolicies,
+  type Store,
+} from "@countersign/server";
+import { createFakeClock, type FakeClock } from "@countersign/server/testing";
+
+export interface TestServer {
+  origin: string;
+  clock: FakeClock;
+  store: Store;
+  app: App;
+  close(): Promise<void>;
+}
+
+/** Limits high enough that a test suite never trips them by accident. */
+export const RELAXED_RATE_LIMITS: RateLimitPolicies = {
+  createLogin: { points: 10_000, durationSeconds: 60 },
+  enrol: { points: 10_000, durationSeconds: 60 },
+  lookupUserCode: { points: 10_000, durationSeconds: 60 },
+};
+
+/**
+ * The real server on a free loopback port, with the memory store and a fake clock. Everything
+ * else (Express, Socket.IO, WebAuthn verification) is the production code path.
+ */
+export async function startTestServer(
+  options: { env?: Record<string, string>; rateLimits?: RateLimitPolicies; store?: (clock: FakeClock) => Store } = {},
+): Promise<TestServer> {
+  const port = await freePort();
+  const origin = `http://localhost:${port}`;
+  const config = loadConfig({ PORT: String(port), PUBLIC_ORIGIN: origin, LOG_LEVEL: "silent", ...options.env });
+  const clock = createFakeClock();
+  const store = options.store?.(clock) ?? createMemoryStore({ clock });
+  const app = createApp({
+    config,
+    store,
+    clock,
+    random: cryptoRandom,
+    logger: createLogger({ level: config.logLevel }),
+    qrTokenKey: cryptoRandom.bytes(32),
+    rateLimits: createMemoryRateLimits(options.rateLimits ?? RELAXED_RATE_LIMITS),
+  });
+  await app.listen();
+  return {
+    origin,
+    clock,
+    store,
+    app,
+    async close() {
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
