@@ -34,7 +34,10 @@ export function serveApps(options: { webDist: string; approverDist: string }): {
     });
   };
   // /approve without the slash would resolve the app's relative asset paths against /.
-  router.get(APPROVER_BASE_PATH.slice(0, -1), (_req, res) => res.redirect(301, APPROVER_BASE_PATH));
+  // Express routes ignore a trailing slash, so this compares the path itself.
+  router.use((req, res, next) =>
+    req.path === APPROVER_BASE_PATH.slice(0, -1) ? res.redirect(301, APPROVER_BASE_PATH) : next(),
+  );
   mount(APPROVER_BASE_PATH, options.approverDist);
   mount("/", options.webDist);
   return { router, missing };

@@ -32,7 +32,12 @@ export const RELAXED_RATE_LIMITS: RateLimitPolicies = {
  * else (Express, Socket.IO, WebAuthn verification) is the production code path.
  */
 export async function startTestServer(
-  options: { env?: Record<string, string>; rateLimits?: RateLimitPolicies; store?: (clock: FakeClock) => Store } = {},
+  options: {
+    env?: Record<string, string>;
+    rateLimits?: RateLimitPolicies;
+    store?: (clock: FakeClock) => Store;
+    apps?: { webDist: string; approverDist: string };
+  } = {},
 ): Promise<TestServer> {
   const port = await freePort();
   const origin = `http://localhost:${port}`;
@@ -47,6 +52,7 @@ export async function startTestServer(
     logger: createLogger({ level: config.logLevel }),
     qrTokenKey: cryptoRandom.bytes(32),
     rateLimits: createMemoryRateLimits(options.rateLimits ?? RELAXED_RATE_LIMITS),
+    ...(options.apps === undefined ? {} : { apps: options.apps }),
   });
   await app.listen();
   return {

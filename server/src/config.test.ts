@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.js";
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("starts with nothing set: localhost:3000, memory store, http cookies", () => {
+    expect(loadConfig({})).toEqual({
+      port: 3000,
+      host: "127.0.0.1",
+      publicOrigin: "http://localhost:3000",
+      rpId: "localhost",
+      rpName: "Countersign",
+      redisUrl: null,
+      loginTtlSeconds: 120,
+      sessionTtlSeconds: 604_800,
+      trustProxy: false,
+      tls: null,
+      logLevel: "info",
+      secureCookies: false,
+    });
+  });
+
+  it("derives the RP ID from the origin and accepts a parent domain", () => {
+    expect(loadConfig({ PUBLIC_ORIGIN: "https://login.example.com" })).toMatchObject({
+      rpId: "login.example.com",
+      secureCookies: true,
+    });
+    expect(loadConfig({ PUBLIC_ORIGIN: "https://login.example.com", RP_ID: "example.com" }).rpId).toBe("example.com");
+  });
+
+  it("reads trust-proxy settings in the forms Express understands", () => {
+    expect(loadConfig({ TRUST_PROXY: "true" }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: "2" }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: "loopback, 10.0.0.0/8" }).trustProxy).toBe("loopback, 10.0.0.0/8");
+  });
+
+  it.each([
+    [{ PORT: "abc" }, "PORT: expects a whole number"],
+    [{ PORT: "70000" }, "PORT: expects 0–65535"],
+    [{ PUBLIC_ORIGIN: "localhost:3000" }, "PUBLIC_ORIGIN: expects"],
+    [{ PUBLIC_ORIGIN: "https://x.test/app" }, "PUBLIC_ORIGIN: expects only scheme, host and port"],
+    [{ PUBLIC_ORIGIN: "ftp://x.test" }, "PUBLIC_ORIGIN: expects only scheme"],
+    [
+      { RP_ID: "example.org" },
+      'RP_ID: expects the host of PUBLIC_ORIGIN (localhost) or a parent domain of it, got "example.org"',
+    ],
+    [{ REDIS_URL: "http://redis" }, "REDIS_URL: expects a redis:// or rediss:// URL"],
+    [{ LOGIN_TTL_SECONDS: "5" }, "LOGIN_TTL_SECONDS: expects 10–3600, got 5"],
+    [{ SESSION_TTL_SECONDS: "-1" }, "SESSION_TTL_SECONDS: expects a whole number"],
+    [{ TRUST_PROXY: "yes please!" }, "TRUST_PROXY: expects true, false"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+    [{ TLS_CERT_FILE: "/nope.pem" }, "TLS_CERT_FILE / TLS_KEY_FILE: expects both or neither"],
+    [
+      { TLS_CERT_FILE: "/nope.pem", TLS_KEY_FILE: "/nope.key", PUBLIC_ORIGIN: "https://x.test" },
+      'TLS_CERT_FILE: no file at "/nope.pem"',
+    ],
+  ])("stops on %j with a message naming the variable", (env, message) => {
+    const problems = problemsOf(env);
+    expect(
+      problems.some((problem) => problem.startsWith(message)),
+      problems.join("\n"),
+    ).toBe(true);
+  });
+
+  it("reports every bad variable at once", () => {
+    expect(problemsOf({ PORT: "x", LOGIN_TTL_SECONDS: "y" })).toHaveLength(2);
+  });
+});

@@ -1,0 +1,313 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ACTIVITY_LIMIT, type LoginRequestRecord, type SessionRecord, type Store } from "@countersign/server";
+import { createFakeClock, type FakeClock } from "@countersign/server/testing";
+
+export interface StoreUnderTest {
+  store: Store;
+  clock: FakeClock;
+  /** Lets the store catch up with the fake clock (a Redis store's TTLs run on Redis's own clock). */
+  settle?: () => Promise<void>;
+  dispose(): Promise<void>;
+}
+
+const T0 = Date.UTC(2026, 0, 1);
+
+const context = {
+  ip: "127.0.0.1",
+  browser: "Chrome",
+  os: "macOS",
+  deviceType: "desktop" as const,
+  label: "macOS · Chrome",
+  place: null,
+};
+
+function user(id: string, username: string) {
+  return { id, username, displayName: username, webauthnUserId: `wa-${id}`, createdAt: T0 };
+}
+
+function credential(id: string, userId: string) {
+  return {
+    id,
+    userId,
+    publicKey: "pk",
+    counter: 0,
+    transports: ["internal"],
+    deviceType: "singleDevice" as const,
+    backedUp: false,
+    label: "Pixel 8 · Chrome",
+    createdAt: T0,
+    lastUsedAt: null,
+  };
+}
+
+function loginRequest(id: string, overrides: Partial<LoginRequestRecord> = {}): LoginRequestRecord {
+  return {
+    id,
+    status: "pending",
+    version: 1,
+    createdAt: T0,
+    expiresAt: T0 + 120_000,
+    retainUntil: T0 + 600_000,
+    desktopSecretHash: "hash",
+    userCode: `CODE${id}`.slice(0, 8).padEnd(8, "X"),
+    desktop: context,
+    scannedAt: null,
+    scannedBy: null,
+    decidedAt: null,
+    userId: null,
+    credentialId: null,
+    approver: null,
+    approvedAt: null,
+    redeemBy: null,
+    denyReason: null,
+    ...overrides,
+  };
+}
+
+function session(tokenHash: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    tokenHash,
+    kind: "desktop",
+    userId: "u1",
+    createdAt: T0,
+    lastSeenAt: T0,
+    expiresAt: T0 + 3_600_000,
+    context,
+    source: { kind: "enrolment", credentialId: "c1" },
+    ...overrides,
+  };
+}
+
+/**
+ * The one behaviour every Store must have (DESIGN §4). Each implementation runs this suite;
+ * the server may rely on nothing a store does that is not asserted here.
+ */
+export function describeStoreContract(name: string, make: (clock: FakeClock) => Promise<StoreUnderTest>): void {
+  describe(`Store contract: ${name}`, () => {
+    let subject: StoreUnderTest;
+    let store: Store;
+    let clock: FakeClock;
+    const advance = async (ms: number): Promise<void> => {
+      clock.advance(ms);
+      await subject.settle?.();
+    };
+
+    beforeEach(async () => {
+      clock = createFakeClock({ start: T0 });
+      subject = await make(clock);
+      store = subject.store;
+    });
+
+    afterEach(async () => {
+      await subject.dispose();
+    });
+
+    describe("users and credentials", () => {
+      it("creates a user with its first credential and finds both", async () => {
+        expect(
+          await store.createUserWithCredential({ user: user("u1", "ana"), credential: credential("c1", "u1") }),
+        ).toBe("created");
+        expect(await store.getUser("u1")).toEqual(user("u1", "ana"));
+        expect(await store.findUserByUsername("ana")).toEqual(user("u1", "ana"));
+        expect(await store.getCredential("c1")).toEqual(credential("c1", "u1"));
+        expect(await store.listCredentials("u1")).toEqual([credential("c1", "u1")]);
+      });
+
+      it("keeps unicode usernames apart and exact", async () => {
+        await store.createUserWithCredential({ user: user("u1", "zoë"), credential: credential("c1", "u1") });
+        await store.createUserWithCredential({ user: user("u2", "zoe"), credential: credential("c2", "u2") });
+        await store.createUserWithCredential({ user: user("u3", "山田"), credential: credential("c3", "u3") });
+        expect((await store.findUserByUsername("zoë"))?.id).toBe("u1");
+        expect((await store.findUserByUsername("zoe"))?.id).toBe("u2");
+        expect((await store.findUserByUsername("山田"))?.id).toBe("u3");
+      });
+
+      it("refuses a taken username or credential and writes nothing", async () => {
+        await store.createUserWithCredential({ user: user("u1", "ana"), credential: credential("c1", "u1") });
+        expect(
+          await store.createUserWithCredential({ user: user("u2", "ana"), credential: credential("c2", "u2") }),
+        ).toBe("username_taken");
+        expect(
+          await store.createUserWithCredential({ user: user("u3", "bea"), credential: credential("c1", "u3") }),
+        ).toBe("credential_taken");
+        expect(await store.getUser("u2")).toBeNull();
+        expect(await store.getUser("u3")).toBeNull();
+        expect(await store.findUserByUsername("bea")).toBeNull();
+        expect(await store.getCredential("c2")).toBeNull();
+      });
+
+      it("gives exactly one of many racing sign-ups a username", async () => {
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, index) =>
+            store.createUserWithCredential({
+              user: user(`u${index}`, "race"),
+              credential: credential(`c${index}`, `u${index}`),
+            }),
+          ),
+        );
+        expect(results.filter((result) => result === "created")).toHaveLength(1);
+      });
+
+      it("adds credentials, lists them oldest first, and moves counters only forward", async () => {
+        await store.createUserWithCredential({ user: user("u1", "ana"), credential: credential("c1", "u1") });
+        expect(await store.addCredential({ ...credential("c2", "u1"), createdAt: T0 + 1 })).toBe("added");
+        expect(await store.addCredential(credential("c2", "u1"))).toBe("credential_taken");
+        expect((await store.listCredentials("u1")).map((item) => item.id)).toEqual(["c1", "c2"]);
+        await store.recordCredentialUse({ id: "c1", counter: 5, usedAt: T0 + 10 });
+        await store.recordCredentialUse({ id: "c1", counter: 3, usedAt: T0 + 5 });
+        expect(await store.getCredential("c1")).toMatchObject({ counter: 5, lastUsedAt: T0 + 10 });
+        await store.recordCredentialUse({ id: "unknown", counter: 1, usedAt: T0 });
+        expect(await store.getCredential("unknown")).toBeNull();
+      });
+
+      it("returns null for unknown ids", async () => {
+        expect(await store.getUser("nobody")).toBeNull();
+        expect(await store.findUserByUsername("nobody")).toBeNull();
+        expect(await store.getCredential("nothing")).toBeNull();
+        expect(await store.listCredentials("nobody")).toEqual([]);
+        expect(await store.getLoginRequest("nothing")).toBeNull();
+        expect(await store.findLoginRequestByUserCode("ZZZZZZZZ")).toBeNull();
+        expect(await store.getSession("nothing")).toBeNull();
+        expect(await store.deleteSession("nothing")).toBeNull();
+        expect(await store.takeCeremony("nothing")).toBeNull();
+        expect(await store.listActivity("nobody")).toEqual([]);
+      });
+    });
+
+    describe("ceremonies", () => {
+      const ceremony = {
+        id: "k1",
+        kind: "approval" as const,
+        loginRequestId: "l1",
+        challenge: "ch",
+        expiresAt: T0 + 60_000,
+      };
+
+      it("hands a ceremony out once, even to racing takers", async () => {
+        await store.putCeremony(ceremony);
+        const taken = await Promise.all(Array.from({ length: 10 }, () => store.takeCeremony("k1")));
+        expect(taken.filter((item) => item !== null)).toEqual([ceremony]);
+      });
+
+      it("forgets a ceremony once it expires", async () => {
+        await store.putCeremony(ceremony);
+        await advance(60_000);
+        expect(await store.takeCeremony("k1")).toBeNull();
+      });
+    });
+
+    describe("login requests", () => {
+      it("creates, finds by id and by user code, and refuses a clash of either", async () => {
+        const request = loginRequest("l1");
+        expect(await store.createLoginRequest(request)).toBe("created");
+        expect(await store.getLoginRequest("l1")).toEqual(request);
+        expect(await store.findLoginRequestByUserCode(request.userCode)).toEqual(request);
+        expect(await store.createLoginRequest(loginRequest("l1", { userCode: "OTHER234" }))).toBe("conflict");
+        expect(await store.createLoginRequest(loginRequest("l2", { userCode: request.userCode }))).toBe("conflict");
+        expect(await store.getLoginRequest("l2")).toBeNull();
+      });
+
+      it("compare-and-sets on the version: a stale writer loses and changes nothing", async () => {
+        await store.createLoginRequest(loginRequest("l1"));
+        const scanned = loginRequest("l1", { status: "scanned", version: 2 });
+        expect(await store.compareAndSetLoginRequest({ expectedVersion: 1, next: scanned })).toBe(true);
+        const stale = loginRequest("l1", { status: "denied", version: 2 });
+        expect(await store.compareAndSetLoginRequest({ expectedVersion: 1, next: stale })).toBe(false);
+        expect(await store.getLoginRequest("l1")).toEqual(scanned);
+        expect(
+          await store.compareAndSetLoginRequest({ expectedVersion: 1, next: loginRequest("missing", { version: 2 }) }),
+        ).toBe(false);
+      });
+
+      it("lets exactly one of 100 racing transitions of one request win", async () => {
+        await store.createLoginRequest(loginRequest("l1"));
+        const results = await Promise.all(
+          Array.from({ length: 100 }, (_, index) =>
+            store.compareAndSetLoginRequest({
+              expectedVersion: 1,
+              next: loginRequest("l1", {
+                status: index % 2 === 0 ? "scanned" : "denied",
+                version: 2,
+                decidedAt: index,
+              }),
+            }),
+          ),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect(await store.getLoginRequest("l1")).toMatchObject({ version: 2, decidedAt: winner });
+      });
+
+      it("redeems atomically: the request and the session both change, or neither", async () => {
+        await store.createLoginRequest(loginRequest("l1", { status: "approved", version: 3 }));
+        const next = loginRequest("l1", { status: "redeemed", version: 4 });
+        expect(await store.redeemLoginRequest({ expectedVersion: 2, next, session: session("s-lost") })).toBe(false);
+        expect(await store.getSession("s-lost")).toBeNull();
+        const both = await Promise.all([
+          store.redeemLoginRequest({ expectedVersion: 3, next, session: session("s-a") }),
+          store.redeemLoginRequest({ expectedVersion: 3, next, session: session("s-b") }),
+        ]);
+        expect(both.filter(Boolean)).toHaveLength(1);
+        const sessions = await Promise.all([store.getSession("s-a"), store.getSession("s-b")]);
+        expect(sessions.filter((item) => item !== null)).toHaveLength(1);
+        expect((await store.getLoginRequest("l1"))?.status).toBe("redeemed");
+      });
+
+      it("forgets a request and its user code after retainUntil", async () => {
+        const request = loginRequest("l1");
+        await store.createLoginRequest(request);
+        await advance(599_999);
+        expect(await store.getLoginRequest("l1")).not.toBeNull();
+        await advance(1);
+        expect(await store.getLoginRequest("l1")).toBeNull();
+        expect(await store.findLoginRequestByUserCode(request.userCode)).toBeNull();
+        // The code is free again for a new request.
+        expect(
+          await store.createLoginRequest(
+            loginRequest("l2", { userCode: request.userCode, retainUntil: T0 + 1_200_000 }),
+          ),
+        ).toBe("created");
+      });
+    });
+
+    describe("sessions", () => {
+      it("creates, reads and deletes a session once", async () => {
+        await store.createSession(session("s1"));
+        expect(await store.getSession("s1")).toEqual(session("s1"));
+        expect(await store.deleteSession("s1")).toEqual(session("s1"));
+        expect(await store.deleteSession("s1")).toBeNull();
+        expect(await store.getSession("s1")).toBeNull();
+      });
+
+      it("forgets a session once it expires", async () => {
+        await store.createSession(session("s1"));
+        await advance(3_600_000);
+        expect(await store.getSession("s1")).toBeNull();
+      });
+    });
+
+    describe("activity", () => {
+      it("lists newest first and keeps only the newest ACTIVITY_LIMIT events", async () => {
+        for (let index = 0; index < ACTIVITY_LIMIT + 5; index += 1) {
+          await store.appendActivity({
+            userId: "u1",
+            event: { at: T0 + index, kind: "login_approved", loginRequestId: `l${index}`, context: null, detail: null },
+          });
+        }
+        const events = await store.listActivity("u1");
+        expect(events).toHaveLength(ACTIVITY_LIMIT);
+        expect(events[0]?.at).toBe(T0 + ACTIVITY_LIMIT + 4);
+        expect(events.at(-1)?.at).toBe(T0 + 5);
+        expect(await store.listActivity("u2")).toEqual([]);
+      });
+    });
+
+    it("returns copies: changing a returned record changes nothing stored", async () => {
+      await store.createLoginRequest(loginRequest("l1"));
+      const read = await store.getLoginRequest("l1");
+      read!.status = "approved";
+      read!.desktop.label = "changed";
+      expect(await store.getLoginRequest("l1")).toEqual(loginRequest("l1"));
+    });
+  });
+}
