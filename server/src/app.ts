@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import express from "express";
+import express, { type RequestHandler } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
 import { AppError } from "./app-error.js";
@@ -28,6 +28,12 @@ import { sessionRoutes } from "./session/session.routes.js";
 import { createSessionService } from "./session/session.service.js";
 import type { Store } from "./store/store.js";
 import { createCeremonyService } from "./webauthn/ceremony.service.js";
+
+/** API answers carry secrets and per-person state: no cache may keep them. */
+const noStore: RequestHandler = (_req, res, next) => {
+  res.set("Cache-Control", "no-store");
+  next();
+};
 
 export interface AppDeps {
   config: Config;
@@ -122,7 +128,13 @@ export function createApp(deps: AppDeps): App {
   app.use(logRequests(logger));
 
   const api = express.Router();
-  api.use(requireSameOrigin({ origin: config.publicOrigin }), ...jsonBodies(), bodyParserErrors);
+  api.use(
+    "/api",
+    noStore,
+    requireSameOrigin({ origin: config.publicOrigin }),
+    ...jsonBodies(),
+    bodyParserErrors,
+  );
   api.use(
     loginRequestRoutes({ logins, sessions, rateLimits, clock, publicOrigin: config.publicOrigin, secureCookies }),
   );

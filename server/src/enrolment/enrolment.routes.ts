@@ -32,7 +32,7 @@ export function enrolmentRoutes(deps: {
     const body = parseInput(enrolmentOptionsBodySchema, req.body);
     await deps.rateLimits.consume({ action: "enrol", key: req.ip ?? "unknown" });
     const response = await deps.enrolment.startEnrolment({ body, approver: await approverOf(req.headers.cookie) });
-    res.set("Cache-Control", "no-store").json(response);
+    res.json(response);
   });
 
   router.post(API_PATHS.enrolmentVerify, async (req, res) => {

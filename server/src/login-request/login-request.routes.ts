@@ -50,7 +50,7 @@ export function loginRequestRoutes(deps: {
       userCode: formatUserCode(request.userCode),
       qr: { svg: await renderQrSvg(url), url },
     };
-    res.status(201).set("Cache-Control", "no-store").json(body);
+    res.status(201).json(body);
   });
 
   router.post(API_PATHS.loginCancel(":id"), async (req, res) => {
@@ -63,6 +63,9 @@ export function loginRequestRoutes(deps: {
     const { id } = parseInput(idParams, req.params);
     const { desktopSecret } = parseInput(desktopSecretBodySchema, req.body);
     const { session } = await logins.redeem({ id, desktopSecret, desktop: clientContextOf(req) });
+    // Every sign-in gets a new session; one this browser already had ends here.
+    const previous = readSessionToken(req.headers.cookie, { kind: "desktop", secure: deps.secureCookies });
+    if (previous !== null) await deps.sessions.endSession({ token: previous, kind: "desktop" });
     setSessionCookie(res, {
       kind: "desktop",
       secure: deps.secureCookies,
@@ -82,14 +85,14 @@ export function loginRequestRoutes(deps: {
     const phone = clientContextOf(req);
     const { request, qrToken, approval } = await logins.openApproval({ body, phone });
     const response: OpenApprovalResponse = { review: toLoginReview(request, { viewer: phone }), qrToken, approval };
-    res.set("Cache-Control", "no-store").json(response);
+    res.json(response);
   });
 
   router.post(API_PATHS.loginApprovalOptions(":id"), async (req, res) => {
     const { id } = parseInput(idParams, req.params);
     const { qrToken } = parseInput(approvalOptionsBodySchema, req.body);
     const approval: ApprovalCeremony = await logins.startApproval({ id, qrToken });
-    res.set("Cache-Control", "no-store").json(approval);
+    res.json(approval);
   });
 
   router.post(API_PATHS.loginApprove(":id"), async (req, res) => {

@@ -16,7 +16,6 @@ export function sessionRoutes(deps: { sessions: SessionService; secureCookies: b
       const token = readSessionToken(req.headers.cookie, { kind, secure: deps.secureCookies });
       const session = await deps.sessions.findSession({ token, kind });
       const view = session === null ? null : await deps.sessions.describeSession(session);
-      res.set("Cache-Control", "no-store");
       if (view === null) throw new AppError("UNAUTHENTICATED", "Not signed in.");
       const body: SessionResponse = { session: view };
       res.json(body);

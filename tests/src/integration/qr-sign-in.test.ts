@@ -192,3 +192,25 @@ describe("QR sign-in, end to end through the server", () => {
     expect(ack).toMatchObject({ ok: true, login: { status: "approved", version: 3 } });
   });
 });
+
+describe("every sign-in gets a new session", () => {
+  it("ends the session a desktop already had when it redeems a new approval", async () => {
+    await enrolPhone(phone, authenticator, { username: "twice", displayName: "Twice" });
+    const signIn = async (): Promise<string> => {
+      const login = await createLogin(desktop);
+      const opened = await openFromQr(phone, login);
+      expect((await approveOpened(phone, authenticator, opened)).status).toBe(200);
+      const redeemed = await desktop.post(API_PATHS.loginRedeem(login.login.id), { desktopSecret: login.desktopSecret });
+      expect(redeemed.status).toBe(200);
+      expect(redeemed.headers.get("cache-control")).toBe("no-store");
+      return desktop.cookieHeader;
+    };
+    const first = await signIn();
+    const second = await signIn();
+    expect(second).not.toBe(first);
+    const stale = new HttpClient(server.origin, { userAgent: DESKTOP_UA });
+    stale.cookies.set(first.split("=")[0]!, first.slice(first.indexOf("=") + 1));
+    expect((await stale.get(API_PATHS.session)).status).toBe(401);
+    expect((await desktop.get(API_PATHS.session)).status).toBe(200);
+  });
+});
