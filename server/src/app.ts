@@ -128,13 +128,7 @@ export function createApp(deps: AppDeps): App {
   app.use(logRequests(logger));
 
   const api = express.Router();
-  api.use(
-    "/api",
-    noStore,
-    requireSameOrigin({ origin: config.publicOrigin }),
-    ...jsonBodies(),
-    bodyParserErrors,
-  );
+  api.use("/api", noStore, requireSameOrigin({ origin: config.publicOrigin }), ...jsonBodies(), bodyParserErrors);
   api.use(
     loginRequestRoutes({ logins, sessions, rateLimits, clock, publicOrigin: config.publicOrigin, secureCookies }),
   );

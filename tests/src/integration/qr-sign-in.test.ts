@@ -200,7 +200,9 @@ describe("every sign-in gets a new session", () => {
       const login = await createLogin(desktop);
       const opened = await openFromQr(phone, login);
       expect((await approveOpened(phone, authenticator, opened)).status).toBe(200);
-      const redeemed = await desktop.post(API_PATHS.loginRedeem(login.login.id), { desktopSecret: login.desktopSecret });
+      const redeemed = await desktop.post(API_PATHS.loginRedeem(login.login.id), {
+        desktopSecret: login.desktopSecret,
+      });
       expect(redeemed.status).toBe(200);
       expect(redeemed.headers.get("cache-control")).toBe("no-store");
       return desktop.cookieHeader;
