@@ -11,6 +11,7 @@ import { enrolmentRoutes } from "./enrolment/enrolment.routes.js";
 import { createEnrolmentService } from "./enrolment/enrolment.service.js";
 import { bodyParserErrors, jsonBodies, requireSameOrigin } from "./http/api-guards.js";
 import { createErrorHandler } from "./http/error-handler.js";
+import { healthRoutes } from "./http/health.routes.js";
 import { createMemoryRateLimits, type RateLimits } from "./http/rate-limits.js";
 import { logRequests } from "./http/request-log.js";
 import { serveApps } from "./http/static-apps.js";
@@ -51,6 +52,12 @@ export interface AppDeps {
   tls?: { cert: Buffer; key: Buffer };
   /** Whether an error means the store is unreachable (a 503, not a 500). */
   isStoreUnavailable?: (error: unknown) => boolean;
+  /** Resolves if the store answers; /readyz calls it. */
+  checkStore?: () => Promise<void>;
+  /** A Socket.IO adapter shared by every process (the Redis adapter); omitted, in-process rooms. */
+  socketAdapter?: Parameters<CountersignIo["adapter"]>[0];
+  /** How long close() lets in-flight requests finish before cutting them off. Default 10 s. */
+  shutdownGraceMs?: number;
 }
 
 export interface App {
@@ -58,7 +65,10 @@ export interface App {
   io: CountersignIo;
   /** Listens on config.host:config.port (0 picks a free port); resolves with the port. */
   listen(): Promise<number>;
-  /** Stops accepting, closes sockets and timers. Does not close the store (its owner does). */
+  /**
+   * Stops accepting connections, disconnects sockets, lets in-flight requests finish within the
+   * grace period and then cuts them off. Does not close the store (its owner does).
+   */
   close(): Promise<void>;
 }
 
@@ -77,6 +87,8 @@ export function createApp(deps: AppDeps): App {
       : (createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key }, app) as unknown as HttpServer);
 
   const io = createSocketServer({ httpServer, origin: config.publicOrigin });
+  if (deps.socketAdapter !== undefined) io.adapter(deps.socketAdapter);
+  let shuttingDown = false;
   const publisher = createSocketPublisher(io);
   const rp = { id: config.rpId, name: config.rpName, origin: config.publicOrigin };
   const ceremonies = createCeremonyService({ store, clock, random });
@@ -99,7 +111,8 @@ export function createApp(deps: AppDeps): App {
     loginTtlMs: config.loginTtlSeconds * 1000,
   });
   const enrolment = createEnrolmentService({ store, clock, random, rp, ceremonies, sessions });
-  registerSocketHandlers(io, { logins, sessions, logger, secureCookies });
+  const isStoreUnavailable = deps.isStoreUnavailable ?? (() => false);
+  registerSocketHandlers(io, { logins, sessions, logger, secureCookies, isStoreUnavailable });
 
   app.use(
     helmet({
@@ -126,6 +139,12 @@ export function createApp(deps: AppDeps): App {
     }),
   );
   app.use(logRequests(logger));
+  app.use(
+    healthRoutes({
+      checkStore: deps.checkStore ?? (() => Promise.resolve()),
+      isShuttingDown: () => shuttingDown,
+    }),
+  );
 
   const api = express.Router();
   api.use("/api", noStore, requireSameOrigin({ origin: config.publicOrigin }), ...jsonBodies(), bodyParserErrors);
@@ -143,7 +162,7 @@ export function createApp(deps: AppDeps): App {
     app.use(router);
   }
   app.use((_req, _res, next) => next(new AppError("NOT_FOUND", "Not found.")));
-  app.use(createErrorHandler({ logger, isStoreUnavailable: deps.isStoreUnavailable ?? (() => false) }));
+  app.use(createErrorHandler({ logger, isStoreUnavailable }));
 
   return {
     httpServer,
@@ -157,12 +176,19 @@ export function createApp(deps: AppDeps): App {
         });
       }),
     async close() {
+      shuttingDown = true;
       logins.close();
+      const graceMs = deps.shutdownGraceMs ?? 10_000;
+      // After the grace period, requests still running are cut off: shutdown has a bound.
+      const deadline = setTimeout(() => httpServer.closeAllConnections(), graceMs);
+      deadline.unref();
       await new Promise<void>((resolve) => {
-        // io.close() also closes the HTTP server; idle keep-alive connections must not hold it open.
+        // io.close() disconnects every socket and closes the HTTP server, which stops accepting
+        // and waits for in-flight requests; idle keep-alive connections must not hold it open.
         void io.close(() => resolve());
         httpServer.closeIdleConnections();
       });
+      clearTimeout(deadline);
     },
   };
 }

@@ -13,6 +13,8 @@ export interface Config {
   rpId: string;
   rpName: string;
   redisUrl: string | null;
+  /** Every Redis key starts with this, so one Redis can serve several deployments. */
+  redisKeyPrefix: string;
   loginTtlSeconds: number;
   sessionTtlSeconds: number;
   trustProxy: boolean | number | string;
@@ -71,6 +73,13 @@ const envSchema = z.object({
   REDIS_URL: optionalText.refine((value) => value === undefined || /^rediss?:\/\//.test(value), {
     message: "expects a redis:// or rediss:// URL",
   }),
+  REDIS_KEY_PREFIX: optionalText.pipe(
+    z
+      .string()
+      .max(64)
+      .regex(/^[\w.:-]+$/, "expects letters, digits and . _ : - only, such as countersign:")
+      .optional(),
+  ),
   LOGIN_TTL_SECONDS: integer({ min: 10, max: 3600, fallback: DEFAULT_LOGIN_TTL_SECONDS }),
   SESSION_TTL_SECONDS: integer({ min: 60, max: 366 * 24 * 3600, fallback: DEFAULT_SESSION_TTL_SECONDS }),
   TRUST_PROXY: optionalText.transform((value, ctx) => {
@@ -135,6 +144,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     rpId,
     rpName: values.RP_NAME,
     redisUrl: values.REDIS_URL ?? null,
+    redisKeyPrefix: values.REDIS_KEY_PREFIX ?? "countersign:",
     loginTtlSeconds: values.LOGIN_TTL_SECONDS,
     sessionTtlSeconds: values.SESSION_TTL_SECONDS,
     trustProxy: values.TRUST_PROXY,

@@ -1,4 +1,5 @@
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { AppError } from "../app-error.js";
 
 export type RateLimitedAction = "createLogin" | "enrol" | "lookupUserCode";
@@ -24,12 +25,45 @@ export interface RateLimits {
 
 /** In-process limits (rate-limiter-flexible): right for one server process. */
 export function createMemoryRateLimits(policies: RateLimitPolicies = DEFAULT_RATE_LIMITS): RateLimits {
-  const limiters = Object.fromEntries(
-    Object.entries(policies).map(([action, policy]) => [
-      action,
+  return limitsFrom(
+    policies,
+    (action, policy) =>
       new RateLimiterMemory({ keyPrefix: action, points: policy.points, duration: policy.durationSeconds }),
+  );
+}
+
+/**
+ * Limits counted in Redis, shared by every process behind the load balancer. While Redis is down
+ * a check fails with Redis's error (a 503), never silently allowing or denying.
+ */
+export function createRedisRateLimits(options: {
+  redis: Redis;
+  keyPrefix: string;
+  policies?: RateLimitPolicies;
+}): RateLimits {
+  return limitsFrom(
+    options.policies ?? DEFAULT_RATE_LIMITS,
+    (action, policy) =>
+      new RateLimiterRedis({
+        storeClient: options.redis,
+        keyPrefix: `${options.keyPrefix}ratelimit:${action}`,
+        points: policy.points,
+        duration: policy.durationSeconds,
+        rejectIfRedisNotReady: true,
+      }),
+  );
+}
+
+function limitsFrom(
+  policies: RateLimitPolicies,
+  make: (action: RateLimitedAction, policy: RateLimitPolicy) => RateLimiterAbstract,
+): RateLimits {
+  const limiters = Object.fromEntries(
+    (Object.entries(policies) as [RateLimitedAction, RateLimitPolicy][]).map(([action, policy]) => [
+      action,
+      make(action, policy),
     ]),
-  ) as unknown as Record<RateLimitedAction, RateLimiterAbstract>;
+  ) as Record<RateLimitedAction, RateLimiterAbstract>;
 
   return {
     async consume({ action, key }) {

@@ -57,7 +57,13 @@ export function createSocketPublisher(io: CountersignIo): RealtimePublisher {
  */
 export function registerSocketHandlers(
   io: CountersignIo,
-  deps: { logins: LoginRequestService; sessions: SessionService; logger: Logger; secureCookies: boolean },
+  deps: {
+    logins: LoginRequestService;
+    sessions: SessionService;
+    logger: Logger;
+    secureCookies: boolean;
+    isStoreUnavailable: (error: unknown) => boolean;
+  },
 ): void {
   io.use(async (socket, next) => {
     try {
@@ -81,7 +87,7 @@ export function registerSocketHandlers(
 
     socket.on(
       SOCKET_EVENTS.loginWatch,
-      acknowledged(deps.logger, loginWatchPayloadSchema, async ({ id, desktopSecret }) => {
+      acknowledged(deps, loginWatchPayloadSchema, async ({ id, desktopSecret }) => {
         // Prove first, then join, then read: an update racing the join is either in the
         // acknowledged state or arrives after it, and the client keeps the higher version.
         await deps.logins.getForDesktop({ id, desktopSecret });
@@ -93,7 +99,7 @@ export function registerSocketHandlers(
 
     socket.on(
       SOCKET_EVENTS.loginUnwatch,
-      acknowledged(deps.logger, loginUnwatchPayloadSchema, async ({ id }) => {
+      acknowledged(deps, loginUnwatchPayloadSchema, async ({ id }) => {
         await socket.leave(SOCKET_ROOMS.login(id));
         return {};
       }),
@@ -103,7 +109,7 @@ export function registerSocketHandlers(
 
 /** Validates the payload and turns the handler's outcome into an acknowledgement. */
 function acknowledged<S extends z.ZodType, R extends object>(
-  logger: Logger,
+  deps: { logger: Logger; isStoreUnavailable: (error: unknown) => boolean },
   schema: S,
   handler: (payload: z.infer<S>) => Promise<R>,
 ): (payload: unknown, ack: unknown) => void {
@@ -120,7 +126,12 @@ function acknowledged<S extends z.ZodType, R extends object>(
             reply({ ok: false, error: { code: error.code, message: error.message } });
             return;
           }
-          logger.error({ err: error }, "socket handler failed");
+          if (deps.isStoreUnavailable(error)) {
+            deps.logger.warn({ err: error }, "store unavailable");
+            reply({ ok: false, error: { code: "STORE_UNAVAILABLE", message: "The service is briefly unavailable." } });
+            return;
+          }
+          deps.logger.error({ err: error }, "socket handler failed");
           reply({ ok: false, error: { code: "INTERNAL", message: "Something went wrong on our side." } });
         },
       );

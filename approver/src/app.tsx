@@ -1,0 +1,128 @@
+import { useEffect, useState, type FormEvent } from "react";
+import { parseApproverLoginFragment, type OpenApprovalBody } from "@countersign/shared";
+import { useAccount } from "./use-account.js";
+import { useApproval } from "./use-approval.js";
+
+function useHash(): string {
+  const [hash, setHash] = useState(() => window.location.hash);
+  useEffect(() => {
+    const onChange = (): void => setHash(window.location.hash);
+    window.addEventListener("hashchange", onChange);
+    return () => window.removeEventListener("hashchange", onChange);
+  }, []);
+  return hash;
+}
+
+export function App(): React.JSX.Element {
+  const hash = useHash();
+  const link = parseApproverLoginFragment(hash);
+  const [typed, setTyped] = useState<string | null>(null);
+  const request: OpenApprovalBody | null = link ?? (typed === null ? null : { userCode: typed });
+  return (
+    <main className="page">
+      <h1>Countersign</h1>
+      {request === null ? <Home onCode={setTyped} /> : <Review body={request} />}
+    </main>
+  );
+}
+
+function Home(props: { onCode: (code: string) => void }): React.JSX.Element {
+  const { account, enrol } = useAccount();
+  const [problem, setProblem] = useState<string | null>(null);
+  if (account.status === "loading") return <p>Loading…</p>;
+  if (account.status === "none") {
+    const submit = (event: FormEvent<HTMLFormElement>): void => {
+      event.preventDefault();
+      const form = new FormData(event.currentTarget);
+      void enrol({ username: String(form.get("username")), displayName: String(form.get("displayName")) }).then(
+        setProblem,
+      );
+    };
+    return (
+      <form onSubmit={submit} aria-labelledby="enrol-title">
+        <h2 id="enrol-title">Set up this phone</h2>
+        <label>
+          Username <input name="username" autoComplete="username webauthn" required />
+        </label>
+        <label>
+          Your name <input name="displayName" autoComplete="name" required />
+        </label>
+        {problem !== null && <p role="alert">{problem}</p>}
+        <button type="submit">Create passkey</button>
+      </form>
+    );
+  }
+  const submitCode = (event: FormEvent<HTMLFormElement>): void => {
+    event.preventDefault();
+    props.onCode(String(new FormData(event.currentTarget).get("code")));
+  };
+  return (
+    <section>
+      <p>
+        Signed in as <strong>{account.session.user.displayName}</strong> ({account.session.user.username}).
+      </p>
+      <form onSubmit={submitCode}>
+        <label>
+          Code shown on the computer <input name="code" autoCapitalize="characters" required />
+        </label>
+        <button type="submit">Continue</button>
+      </form>
+    </section>
+  );
+}
+
+function Review(props: { body: OpenApprovalBody }): React.JSX.Element {
+  const { state, approve, deny } = useApproval(props.body);
+  switch (state.step) {
+    case "opening":
+      return <p>Opening the sign-in request…</p>;
+    case "failed":
+      return <p role="alert">{state.message}</p>;
+    case "approved":
+      return <p role="status">Approved for {state.displayName}. You can return to your computer.</p>;
+    case "denied":
+      return <p role="status">Denied. Nobody was signed in.</p>;
+    case "review": {
+      const { review } = state.opened;
+      return (
+        <section aria-labelledby="review-title">
+          <h2 id="review-title">Sign in on a computer?</h2>
+          <dl>
+            <dt>Computer</dt>
+            <dd>
+              {review.desktop.browser ?? "Unknown browser"} on {review.desktop.os ?? "an unknown system"}
+            </dd>
+            <dt>Address</dt>
+            <dd>
+              {review.desktop.ip ?? "unknown"}
+              {review.desktop.place === null ? "" : ` · ${review.desktop.place}`}
+            </dd>
+            <dt>Started</dt>
+            <dd>{new Date(review.createdAt).toLocaleTimeString()}</dd>
+          </dl>
+          {review.risks.map((risk) => (
+            <p key={risk.code} className="risk">
+              {risk.message}
+            </p>
+          ))}
+          <p className="warning">
+            Only approve if you are signing in on a computer yourself right now. Never approve because someone asked you
+            to.
+          </p>
+          {state.problem !== null && <p role="alert">{state.problem}</p>}
+          <div className="choices">
+            <button onClick={() => deny("not_me")} disabled={state.busy}>
+              This wasn't me
+            </button>
+            <button onClick={() => deny("cancelled")} disabled={state.busy}>
+              Cancel
+            </button>
+            <button onClick={approve} disabled={state.busy}>
+              Approve
+            </button>
+          </div>
+        </section>
+      );
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import { startAuthentication } from "@simplewebauthn/browser";
+import { useCallback, useEffect, useState } from "react";
+import {
+  API_PATHS,
+  type ApprovalCeremony,
+  type ApproveResponse,
+  type LoginReview,
+  type OpenApprovalBody,
+  type OpenApprovalResponse,
+} from "@countersign/shared";
+import { ApiError, callApi } from "./api-client.js";
+
+export type ApprovalState =
+  | { step: "opening" }
+  | { step: "review"; opened: OpenApprovalResponse; busy: boolean; problem: string | null }
+  | { step: "approved"; displayName: string }
+  | { step: "denied" }
+  | { step: "failed"; message: string };
+
+const MESSAGES: Partial<Record<ApiError["code"], string>> = {
+  LOGIN_EXPIRED: "This sign-in request expired. Start again on the computer.",
+  LOGIN_CONFLICT: "This sign-in request was already decided.",
+  LOGIN_NOT_FOUND: "This sign-in request does not exist. Check the code on the computer.",
+};
+
+const messageOf = (error: unknown): string =>
+  error instanceof ApiError ? (MESSAGES[error.code] ?? error.message) : "Something went wrong.";
+
+/** Opens a request (from a QR link or a typed code), then approves it with a passkey or denies it. */
+export function useApproval(body: OpenApprovalBody): {
+  state: ApprovalState;
+  approve: () => void;
+  deny: (reason: "not_me" | "cancelled") => void;
+} {
+  const [state, setState] = useState<ApprovalState>({ step: "opening" });
+  const key = JSON.stringify(body);
+
+  useEffect(() => {
+    let live = true;
+    callApi<OpenApprovalResponse>("POST", API_PATHS.approvalsOpen, JSON.parse(key))
+      .then((opened) => live && setState({ step: "review", opened, busy: false, problem: null }))
+      .catch((error: unknown) => live && setState({ step: "failed", message: messageOf(error) }));
+    return () => {
+      live = false;
+    };
+  }, [key]);
+
+  const approve = useCallback(() => {
+    if (state.step !== "review") return;
+    const { opened } = state;
+    setState({ ...state, busy: true, problem: null });
+    void (async () => {
+      try {
+        const credential = await startAuthentication({ optionsJSON: opened.approval.options as never });
+        const result = await callApi<ApproveResponse>("POST", API_PATHS.loginApprove(opened.review.id), {
+          qrToken: opened.qrToken,
+          ceremonyId: opened.approval.ceremonyId,
+          credential,
+        });
+        setState({ step: "approved", displayName: result.user.displayName });
+      } catch (error) {
+        if (error instanceof ApiError && error.code in MESSAGES) {
+          setState({ step: "failed", message: messageOf(error) });
+          return;
+        }
+        // Challenges are single use: fetch a fresh one before the person tries again.
+        const approval = await callApi<ApprovalCeremony>("POST", API_PATHS.loginApprovalOptions(opened.review.id), {
+          qrToken: opened.qrToken,
+        }).catch(() => opened.approval);
+        const problem = error instanceof ApiError ? error.message : "The passkey prompt was closed or failed.";
+        setState({ step: "review", opened: { ...opened, approval }, busy: false, problem });
+      }
+    })();
+  }, [state]);
+
+  const deny = useCallback(
+    (reason: "not_me" | "cancelled") => {
+      if (state.step !== "review") return;
+      const { opened } = state;
+      callApi("POST", API_PATHS.loginDeny(opened.review.id), { qrToken: opened.qrToken, reason })
+        .then(() => setState({ step: "denied" }))
+        .catch((error: unknown) => setState({ step: "failed", message: messageOf(error) }));
+    },
+    [state],
+  );
+
+  return { state, approve, deny };
+}
+
+export type { LoginReview };

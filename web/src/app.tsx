@@ -1,0 +1,114 @@
+import { useEffect, useState } from "react";
+import type { CreateLoginResponse, LoginView, SessionView } from "@countersign/shared";
+import { useSignIn } from "./use-sign-in.js";
+
+export function App(): React.JSX.Element {
+  const { state, connected, newCode, signOut } = useSignIn();
+  return (
+    <main className="page">
+      <h1>Countersign</h1>
+      {!connected && (
+        <p className="banner" role="status">
+          Reconnecting…
+        </p>
+      )}
+      {state.screen === "loading" && <p>Loading…</p>}
+      {state.screen === "error" && (
+        <section>
+          <p role="alert">{state.message}</p>
+          <button onClick={newCode}>Try again</button>
+        </section>
+      )}
+      {state.screen === "qr" && <SignIn created={state.created} login={state.login} onNewCode={newCode} />}
+      {state.screen === "signed-in" && <SignedIn session={state.session} onSignOut={signOut} />}
+    </main>
+  );
+}
+
+function SignIn(props: { created: CreateLoginResponse; login: LoginView; onNewCode: () => void }): React.JSX.Element {
+  const { created, login, onNewCode } = props;
+  const waiting = login.status === "pending" || login.status === "scanned";
+  return (
+    <section aria-labelledby="sign-in-title">
+      <h2 id="sign-in-title">Sign in with your phone</h2>
+      {waiting && (
+        <>
+          <img
+            className="qr"
+            src={`data:image/svg+xml;utf8,${encodeURIComponent(created.qr.svg)}`}
+            alt="QR code: scan it with the phone where you use Countersign"
+          />
+          <p>
+            Or type this code in the Countersign app: <strong className="code">{created.userCode}</strong>
+          </p>
+          <Countdown until={login.expiresAt} />
+        </>
+      )}
+      <p className="status" aria-live="polite">
+        {describe(login)}
+      </p>
+      {!waiting && login.status !== "approved" && login.status !== "redeemed" && (
+        <button onClick={onNewCode}>Get a new code</button>
+      )}
+    </section>
+  );
+}
+
+function describe(login: LoginView): string {
+  switch (login.status) {
+    case "pending":
+      return "Waiting for your phone…";
+    case "scanned":
+      return `Opened on ${login.scannedBy?.label ?? "your phone"}. Approve it there.`;
+    case "approved":
+    case "redeemed":
+      return "Approved. Signing you in…";
+    case "denied":
+      return "Denied on your phone. If that wasn't you, nothing happened: no one signed in.";
+    case "expired":
+      return "This code expired.";
+    case "cancelled":
+      return "This sign-in was cancelled.";
+    case "superseded":
+      return "A newer sign-in request replaced this one.";
+  }
+}
+
+function Countdown(props: { until: number }): React.JSX.Element {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  const seconds = Math.max(0, Math.round((props.until - now) / 1000));
+  return <p className="countdown">Expires in {seconds} s</p>;
+}
+
+function SignedIn(props: { session: SessionView; onSignOut: () => void }): React.JSX.Element {
+  const { session } = props;
+  return (
+    <section aria-labelledby="signed-in-title">
+      <h2 id="signed-in-title">Signed in as {session.user.displayName}</h2>
+      <dl>
+        <dt>Username</dt>
+        <dd>{session.user.username}</dd>
+        <dt>Since</dt>
+        <dd>{new Date(session.createdAt).toLocaleString()}</dd>
+        <dt>This computer</dt>
+        <dd>
+          {session.context.label}
+          {session.context.ip === null ? "" : ` · ${session.context.ip}`}
+        </dd>
+        {session.approvedWith !== null && (
+          <>
+            <dt>Approved with</dt>
+            <dd>
+              the passkey on {session.approvedWith.passkeyLabel}, from {session.approvedWith.approverDevice}
+            </dd>
+          </>
+        )}
+      </dl>
+      <button onClick={props.onSignOut}>Sign out</button>
+    </section>
+  );
+}
