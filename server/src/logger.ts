@@ -1,4 +1,4 @@
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 
 /**
  * Structured logs. Secrets must never reach them (DESIGN §6): cookies, the desktop secret,
@@ -16,10 +16,14 @@ export const REDACTED_PATHS = [
   "*.userCode",
 ];
 
-export function createLogger(options: { level: string }): Logger {
-  return pino({
-    level: options.level,
-    redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
-    base: { service: "countersign" },
-  });
+/** `destination` defaults to stdout; tests pass a stream to read what would be logged. */
+export function createLogger(options: { level: string; destination?: DestinationStream }): Logger {
+  return pino(
+    {
+      level: options.level,
+      redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+      base: { service: "countersign" },
+    },
+    options.destination,
+  );
 }

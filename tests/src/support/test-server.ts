@@ -11,6 +11,7 @@ import {
   type Store,
 } from "@countersign/server";
 import { createFakeClock, type FakeClock } from "@countersign/server/testing";
+import type { DestinationStream } from "pino";
 
 export interface TestServer {
   origin: string;
@@ -37,6 +38,8 @@ export async function startTestServer(
     rateLimits?: RateLimitPolicies;
     store?: (clock: FakeClock) => Store;
     apps?: { webDist: string; approverDist: string };
+    /** Receives every log line (at debug level) instead of silencing them. */
+    logSink?: DestinationStream;
   } = {},
 ): Promise<TestServer> {
   const port = await freePort();
@@ -49,7 +52,10 @@ export async function startTestServer(
     store,
     clock,
     random: cryptoRandom,
-    logger: createLogger({ level: config.logLevel }),
+    logger:
+      options.logSink === undefined
+        ? createLogger({ level: config.logLevel })
+        : createLogger({ level: "debug", destination: options.logSink }),
     qrTokenKey: cryptoRandom.bytes(32),
     rateLimits: createMemoryRateLimits(options.rateLimits ?? RELAXED_RATE_LIMITS),
     ...(options.apps === undefined ? {} : { apps: options.apps }),
