@@ -1,0 +1,112 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import {
+  addVirtualAuthenticator,
+  chromiumAvailable,
+  decodeQr,
+  DESKTOP_CONTEXT,
+  launchChromium,
+  PHONE_CONTEXT,
+  snapshot,
+} from "../src/support/browser.js";
+import { freePort, startServerProcess, type ServerProcess } from "../src/support/server-process.js";
+
+let server: ServerProcess;
+/** localhost, not 127.0.0.1: a WebAuthn RP ID must be a domain name. */
+let origin: string;
+let browser: Browser;
+let contexts: BrowserContext[] = [];
+
+async function openPage(
+  options: typeof DESKTOP_CONTEXT | typeof PHONE_CONTEXT,
+  withAuthenticator: boolean,
+): Promise<Page> {
+  const context = await browser.newContext(options);
+  contexts.push(context);
+  const page = await context.newPage();
+  if (withAuthenticator) await addVirtualAuthenticator(context, page);
+  return page;
+}
+
+async function enrolledPhone(username: string, displayName: string): Promise<Page> {
+  const phone = await openPage(PHONE_CONTEXT, true);
+  await phone.goto(`${origin}/approve/`);
+  await phone.getByLabel("Username").fill(username);
+  await phone.getByLabel("Your name").fill(displayName);
+  await phone.getByRole("button", { name: "Create passkey" }).click();
+  await phone.getByText(`Signed in as ${displayName}`).waitFor();
+  return phone;
+}
+
+describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
+  beforeAll(async () => {
+    const port = await freePort();
+    origin = `http://localhost:${port}`;
+    server = await startServerProcess({ port, env: { PUBLIC_ORIGIN: origin } });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.kill("SIGTERM");
+    await server?.exited;
+  });
+
+  beforeEach(() => {
+    contexts = [];
+  });
+
+  afterEach(async () => {
+    for (const context of contexts) await context.close();
+  });
+
+  it("enrols the phone, scans the desktop's QR, approves, and the desktop signs in without a reload", async () => {
+    const phone = await enrolledPhone("ana", "Ana Silva");
+    await snapshot(phone, "phone-enrolled");
+    const desktop = await openPage(DESKTOP_CONTEXT, false);
+    await desktop.goto(origin);
+    const qr = desktop.getByRole("img", { name: /QR code/ });
+    await qr.waitFor();
+    await snapshot(desktop, "desktop-qr");
+
+    const url = await decodeQr(qr);
+    expect(url).toMatch(new RegExp(`^${origin}/approve/#/r/[\\w-]+\\.[\\w-]+$`));
+    await phone.goto(url);
+    await phone.getByRole("heading", { name: "Sign in on a computer?" }).waitFor();
+    await phone.getByText("Only approve if you are signing in on a computer yourself right now.").waitFor();
+    await desktop.getByText(/Opened on Pixel 8 · Chrome/).waitFor();
+    await snapshot(phone, "phone-review");
+    await snapshot(desktop, "desktop-opened");
+
+    await phone.getByRole("button", { name: "Approve" }).click();
+    await phone.getByText("You can return to your computer").waitFor();
+    await desktop.getByRole("heading", { name: "Signed in as Ana Silva" }).waitFor();
+    await snapshot(desktop, "desktop-signed-in");
+
+    await desktop.getByRole("button", { name: "Sign out" }).click();
+    await desktop.getByRole("img", { name: /QR code/ }).waitFor();
+  });
+
+  it("shows a denial on the desktop live", async () => {
+    const phone = await enrolledPhone("bea", "Bea");
+    const desktop = await openPage(DESKTOP_CONTEXT, false);
+    await desktop.goto(origin);
+    const qr = desktop.getByRole("img", { name: /QR code/ });
+    await phone.goto(await decodeQr(qr));
+    await phone.getByRole("button", { name: "This wasn't me" }).click();
+    await phone.getByText("Denied. Nobody was signed in.").waitFor();
+    await desktop.getByText(/Denied on your phone/).waitFor();
+    await snapshot(desktop, "desktop-denied");
+  });
+
+  it("takes the code typed on the phone instead of a scan", async () => {
+    const phone = await enrolledPhone("cai", "Cai");
+    const desktop = await openPage(DESKTOP_CONTEXT, false);
+    await desktop.goto(origin);
+    const code = await desktop.locator(".code").innerText();
+    await phone.getByLabel("Code shown on the computer").fill(code.toLowerCase());
+    await phone.getByRole("button", { name: "Continue" }).click();
+    await phone.getByRole("button", { name: "Approve" }).click();
+    await desktop.getByRole("heading", { name: "Signed in as Cai" }).waitFor();
+  });
+});

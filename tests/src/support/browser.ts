@@ -1,0 +1,82 @@
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import jsQR from "jsqr";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
+import { PNG } from "pngjs";
+
+/** Debian's Chromium; never a browser a tool downloads for itself. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export const ARTIFACTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../artifacts");
+
+/**
+ * Whether browser tests can run. Under CI a missing Chromium is a failure; elsewhere the suite
+ * is skipped, loudly, with the command that installs it.
+ */
+export function chromiumAvailable(): boolean {
+  if (existsSync(CHROMIUM_PATH)) return true;
+  const message = `Chromium not found at ${CHROMIUM_PATH}: install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH).`;
+  if (process.env.CI === "true") throw new Error(message);
+  process.stderr.write(`\n*** SKIPPING browser end-to-end tests. ${message}\n\n`);
+  return false;
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+export const PHONE_CONTEXT = {
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+  userAgent:
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+} as const;
+
+export const DESKTOP_CONTEXT = { viewport: { width: 1280, height: 800 } } as const;
+
+/**
+ * A platform authenticator with user verification for this context's pages, through CDP: a
+ * real WebAuthn ceremony in the browser, with its own passkey store per context.
+ */
+export async function addVirtualAuthenticator(context: BrowserContext, page: Page): Promise<void> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+}
+
+/** Reads the QR code the way a phone camera would: from pixels on the screen. */
+export async function decodeQr(element: Locator): Promise<string> {
+  const png = PNG.sync.read(await element.screenshot());
+  const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+  if (code === null) throw new Error("no QR code could be read from the element");
+  return code.data;
+}
+
+/** Saves a screenshot of the page under tests/artifacts (git-ignored) for people to look at. */
+export async function snapshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), fullPage: true });
+}
