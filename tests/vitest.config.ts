@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ["src/**/*.test.ts", "e2e/**/*.e2e.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
+    globalSetup: ["src/support/redis.global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

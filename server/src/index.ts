@@ -13,3 +13,5 @@ export { cryptoRandom, type Random } from "./random.js";
 export { createMemoryStore } from "./store/memory.store.js";
 export type * from "./store/store.js";
 export { ACTIVITY_LIMIT } from "./store/store.js";
+export { createRedisStore } from "./store/redis.store.js";
+export { createRedisClient, isRedisUnavailable } from "./redis/redis.client.js";

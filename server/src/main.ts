@@ -1,12 +1,15 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createApp } from "./app.js";
+import { createApp, type AppDeps } from "./app.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { cryptoRandom } from "./random.js";
+import { connectRedisDeployment } from "./redis/redis.deployment.js";
 import { createMemoryStore } from "./store/memory.store.js";
+
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /** The one place that reads the environment and builds real dependencies (STYLE §7). */
 async function main(): Promise<void> {
@@ -21,23 +24,38 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
-  if (config.redisUrl !== null) {
-    process.stderr.write(
-      "REDIS_URL: the Redis store is not available in this version yet; unset REDIS_URL to use the in-memory store.\n",
-    );
-    process.exit(1);
+  let storeDeps: Pick<AppDeps, "store"> & Partial<AppDeps>;
+  let closeStore: () => Promise<void>;
+  if (config.redisUrl === null) {
+    const store = createMemoryStore({ clock: systemClock });
+    logger.warn("using the in-memory store: accounts, passkeys and sessions are lost when this process stops");
+    storeDeps = { store, qrTokenKey: cryptoRandom.bytes(32) };
+    closeStore = () => store.close();
+  } else {
+    const redis = await connectRedisDeployment({
+      url: config.redisUrl,
+      keyPrefix: config.redisKeyPrefix,
+      clock: systemClock,
+      random: cryptoRandom,
+      logger,
+    });
+    logger.info({ keyPrefix: config.redisKeyPrefix }, "using the Redis store");
+    storeDeps = redis.deps;
+    closeStore = async () => {
+      await redis.store.close();
+      await redis.close();
+    };
   }
-  const store = createMemoryStore({ clock: systemClock });
-  logger.warn("using the in-memory store: accounts, passkeys and sessions are lost when this process stops");
 
   const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
   const app = createApp({
     config,
-    store,
+    ...storeDeps,
+    qrTokenKey: storeDeps.qrTokenKey ?? cryptoRandom.bytes(32),
     clock: systemClock,
     random: cryptoRandom,
     logger,
-    qrTokenKey: cryptoRandom.bytes(32),
+    shutdownGraceMs: SHUTDOWN_GRACE_MS,
     apps: { webDist: path.join(repoRoot, "web/dist"), approverDist: path.join(repoRoot, "approver/dist") },
     ...(config.tls === null
       ? {}
@@ -54,9 +72,14 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
+    // The app cuts off slow requests after its grace period; this is the last resort.
+    setTimeout(() => {
+      logger.error("shutdown took too long; exiting anyway");
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS + 5_000).unref();
     void app
       .close()
-      .then(() => store.close())
+      .then(() => closeStore())
       .finally(() => process.exit(0));
   };
   process.on("SIGTERM", () => stop("SIGTERM"));

@@ -24,6 +24,8 @@ const UNAVAILABLE_MESSAGES = [
   "connect ECONNREFUSED",
   "read ECONNRESET",
   "LOADING",
+  // rate-limiter-flexible, when its Redis client is not connected.
+  "Redis connection is not ready",
 ];
 
 /** Whether an error means Redis could not be reached (a 503), rather than a bug (a 500). */

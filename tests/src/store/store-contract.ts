@@ -241,7 +241,10 @@ export function describeStoreContract(name: string, make: (clock: FakeClock) => 
       it("redeems atomically: the request and the session both change, or neither", async () => {
         await store.createLoginRequest(loginRequest("l1", { status: "approved", version: 3 }));
         const next = loginRequest("l1", { status: "redeemed", version: 4 });
-        expect(await store.redeemLoginRequest({ expectedVersion: 2, next, session: session("s-lost") })).toBe(false);
+        const stale = loginRequest("l1", { status: "redeemed", version: 3 });
+        expect(await store.redeemLoginRequest({ expectedVersion: 2, next: stale, session: session("s-lost") })).toBe(
+          false,
+        );
         expect(await store.getSession("s-lost")).toBeNull();
         const both = await Promise.all([
           store.redeemLoginRequest({ expectedVersion: 3, next, session: session("s-a") }),

@@ -1,9 +1,14 @@
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import jsQR from "jsqr";
+import jsQRModule from "jsqr";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { PNG } from "pngjs";
+
+// jsqr is a CommonJS bundle: depending on the loader, its default import is the decoder itself
+// or a namespace holding it.
+type JsQr = typeof jsQRModule.default;
+const jsQR: JsQr = (jsQRModule as unknown as { default?: JsQr }).default ?? (jsQRModule as unknown as JsQr);
 
 /** Debian's Chromium; never a browser a tool downloads for itself. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";

@@ -1,0 +1,113 @@
+import { z } from "zod";
+import { clientContextViewSchema, denyReasonSchema, loginStatusSchema, sessionKindSchema } from "@countersign/shared";
+import type {
+  ActivityRecord,
+  CeremonyRecord,
+  CredentialRecord,
+  LoginRequestRecord,
+  SessionRecord,
+  UserRecord,
+} from "./store.types.js";
+
+/**
+ * Records as read back from Redis: JSON from outside this process is validated like any other
+ * input (STYLE §4). `satisfies` keeps each schema in step with its type.
+ */
+const context = clientContextViewSchema;
+
+export const userRecordSchema = z.object({
+  id: z.string(),
+  username: z.string(),
+  displayName: z.string(),
+  webauthnUserId: z.string(),
+  createdAt: z.number(),
+}) satisfies z.ZodType<UserRecord>;
+
+/** The credential's fixed part; counter and lastUsedAt are separate fields that scripts update. */
+export const credentialBodySchema = z.object({
+  id: z.string(),
+  userId: z.string(),
+  publicKey: z.string(),
+  transports: z.array(z.string()),
+  deviceType: z.enum(["singleDevice", "multiDevice"]),
+  backedUp: z.boolean(),
+  label: z.string(),
+  createdAt: z.number(),
+}) satisfies z.ZodType<Omit<CredentialRecord, "counter" | "lastUsedAt">>;
+
+export const ceremonyRecordSchema = z.intersection(
+  z.object({ id: z.string(), challenge: z.string(), expiresAt: z.number() }),
+  z.discriminatedUnion("kind", [
+    z.object({
+      kind: z.literal("registration"),
+      existingUserId: z.string().nullable(),
+      username: z.string(),
+      displayName: z.string(),
+      webauthnUserId: z.string(),
+    }),
+    z.object({ kind: z.literal("approval"), loginRequestId: z.string() }),
+  ]),
+) satisfies z.ZodType<CeremonyRecord>;
+
+export const loginRequestRecordSchema = z.object({
+  id: z.string(),
+  status: loginStatusSchema,
+  version: z.number().int(),
+  createdAt: z.number(),
+  expiresAt: z.number(),
+  retainUntil: z.number(),
+  desktopSecretHash: z.string(),
+  userCode: z.string(),
+  desktop: context,
+  scannedAt: z.number().nullable(),
+  scannedBy: context.nullable(),
+  decidedAt: z.number().nullable(),
+  userId: z.string().nullable(),
+  credentialId: z.string().nullable(),
+  approver: context.nullable(),
+  approvedAt: z.number().nullable(),
+  redeemBy: z.number().nullable(),
+  denyReason: denyReasonSchema.nullable(),
+}) satisfies z.ZodType<LoginRequestRecord>;
+
+export const sessionRecordSchema = z.object({
+  tokenHash: z.string(),
+  kind: sessionKindSchema,
+  userId: z.string(),
+  createdAt: z.number(),
+  lastSeenAt: z.number(),
+  expiresAt: z.number(),
+  context,
+  source: z.discriminatedUnion("kind", [
+    z.object({
+      kind: z.literal("login_request"),
+      loginRequestId: z.string(),
+      credentialId: z.string(),
+      approver: context,
+      approvedAt: z.number(),
+    }),
+    z.object({ kind: z.literal("enrolment"), credentialId: z.string() }),
+  ]),
+}) satisfies z.ZodType<SessionRecord>;
+
+export const activityRecordSchema = z.object({
+  at: z.number(),
+  kind: z.enum(["passkey_enrolled", "login_approved", "login_denied", "fraud_reported", "session_signed_out"]),
+  loginRequestId: z.string().nullable(),
+  context: context.nullable(),
+  detail: z.string().nullable(),
+}) satisfies z.ZodType<ActivityRecord>;
+
+/** Parses a stored value; a record that does not match is corruption, reported loudly. */
+export function parseStored<T>(schema: z.ZodType<T>, raw: string, what: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new Error(`Corrupt ${what} in the store: not JSON.`);
+  }
+  const result = schema.safeParse(json);
+  if (!result.success)
+    throw new Error(`Corrupt ${what} in the store: ${result.error.issues[0]?.message ?? "invalid"}.`);
+  return result.data;
+}
