@@ -182,12 +182,16 @@ export function createApp(deps: AppDeps): App {
       // After the grace period, requests still running are cut off: shutdown has a bound.
       const deadline = setTimeout(() => httpServer.closeAllConnections(), graceMs);
       deadline.unref();
+      // Node closes only the connections idle when close() is called; one that finishes its
+      // request later would otherwise linger until its keep-alive timeout.
+      const idleSweeper = setInterval(() => httpServer.closeIdleConnections(), 50);
       await new Promise<void>((resolve) => {
         // io.close() disconnects every socket and closes the HTTP server, which stops accepting
-        // and waits for in-flight requests; idle keep-alive connections must not hold it open.
+        // and waits for in-flight requests.
         void io.close(() => resolve());
         httpServer.closeIdleConnections();
       });
+      clearInterval(idleSweeper);
       clearTimeout(deadline);
     },
   };

@@ -4,6 +4,7 @@ export { systemClock, type Clock, type TimerHandle } from "./clock.js";
 export { ConfigError, loadConfig, type Config } from "./config.js";
 export {
   createMemoryRateLimits,
+  createRedisRateLimits,
   DEFAULT_RATE_LIMITS,
   type RateLimits,
   type RateLimitPolicies,
