@@ -25,6 +25,8 @@ import {
   registerSocketHandlers,
   type CountersignIo,
 } from "./realtime/socket.server.js";
+import { passkeySignInRoutes } from "./passkey-sign-in/passkey-sign-in.routes.js";
+import { createPasskeySignInService } from "./passkey-sign-in/passkey-sign-in.service.js";
 import { sessionRoutes } from "./session/session.routes.js";
 import { createSessionService } from "./session/session.service.js";
 import type { Store } from "./store/store.js";
@@ -111,6 +113,7 @@ export function createApp(deps: AppDeps): App {
     loginTtlMs: config.loginTtlSeconds * 1000,
   });
   const enrolment = createEnrolmentService({ store, clock, random, rp, ceremonies, sessions });
+  const passkeySignIn = createPasskeySignInService({ store, clock, rp, ceremonies, sessions });
   const isStoreUnavailable = deps.isStoreUnavailable ?? (() => false);
   registerSocketHandlers(io, { logins, sessions, logger, secureCookies, isStoreUnavailable });
 
@@ -153,6 +156,7 @@ export function createApp(deps: AppDeps): App {
   );
   api.use(enrolmentRoutes({ enrolment, sessions, rateLimits, clock, secureCookies }));
   api.use(sessionRoutes({ sessions, secureCookies }));
+  api.use(passkeySignInRoutes({ passkeySignIn, sessions, rateLimits, clock, secureCookies }));
   app.use(api);
   app.use("/api", (_req, _res, next) => next(new AppError("NOT_FOUND", "No such API route.")));
 

@@ -16,6 +16,8 @@ export const API_PATHS = {
   approvalsOpen: "/api/approvals/open",
   enrolmentOptions: "/api/enrolment/options",
   enrolmentVerify: "/api/enrolment/verify",
+  passkeySignInOptions: "/api/passkey-sign-in/options",
+  passkeySignInVerify: "/api/passkey-sign-in/verify",
   session: "/api/session",
   approverSession: "/api/approver/session",
 } as const;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ceremonyIdSchema } from "./login-request.schemas.js";
 import { displayNameSchema, passkeyViewSchema, usernameSchema, userViewSchema } from "./user.schemas.js";
-import { registrationResponseSchema, webauthnOptionsSchema } from "./webauthn.schemas.js";
+import { authenticationResponseSchema, registrationResponseSchema, webauthnOptionsSchema } from "./webauthn.schemas.js";
 
 export const enrolmentOptionsBodySchema = z.object({
   username: usernameSchema,
@@ -26,3 +26,10 @@ export const enrolmentVerifyResponseSchema = z.object({
   passkey: passkeyViewSchema,
 });
 export type EnrolmentVerifyResponse = z.infer<typeof enrolmentVerifyResponseSchema>;
+
+/** A direct passkey sign-in on the desktop: the browser's own passkey, hybrid or security key. */
+export const passkeySignInVerifyBodySchema = z.object({
+  ceremonyId: ceremonyIdSchema,
+  credential: authenticationResponseSchema,
+});
+export type PasskeySignInVerifyBody = z.infer<typeof passkeySignInVerifyBodySchema>;

@@ -10,7 +10,11 @@ export const sessionViewSchema = z.object({
   createdAt: z.number(),
   expiresAt: z.number(),
   context: clientContextViewSchema,
-  /** For a desktop session: the approval it came from. */
+  /** How this session was made: approved on a phone, a passkey on this device, or enrolment. */
+  method: z.enum(["qr", "passkey", "enrolment"]),
+  /** The passkey that made the session, by its label; null if it has since been removed. */
+  passkeyLabel: z.string().nullable(),
+  /** For a session approved on a phone: that approval. */
   approvedWith: z
     .object({
       loginRequestId: z.string(),
@@ -24,3 +28,9 @@ export type SessionView = z.infer<typeof sessionViewSchema>;
 
 export const sessionResponseSchema = z.object({ session: sessionViewSchema });
 export type SessionResponse = z.infer<typeof sessionResponseSchema>;
+
+export const passkeySignInOptionsResponseSchema = z.object({
+  ceremonyId: z.string(),
+  options: z.record(z.string(), z.unknown()),
+});
+export type PasskeySignInOptionsResponse = z.infer<typeof passkeySignInOptionsResponseSchema>;

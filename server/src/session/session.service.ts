@@ -89,22 +89,28 @@ export function createSessionService(deps: {
     async describeSession(session) {
       const user = await store.getUser(session.userId);
       if (user === null) return null;
+      const passkey = await store.getCredential(session.source.credentialId);
+      const passkeyLabel = passkey?.label ?? null;
       let approvedWith: SessionView["approvedWith"] = null;
       if (session.source.kind === "login_request") {
-        const passkey = await store.getCredential(session.source.credentialId);
         approvedWith = {
           loginRequestId: session.source.loginRequestId,
-          passkeyLabel: passkey?.label ?? "a removed passkey",
+          passkeyLabel: passkeyLabel ?? "a removed passkey",
           approverDevice: session.source.approver.label,
           approvedAt: session.source.approvedAt,
         };
       }
+      const method = ({ login_request: "qr", passkey: "passkey", enrolment: "enrolment" } as const)[
+        session.source.kind
+      ];
       return {
         kind: session.kind,
         user: { id: user.id, username: user.username, displayName: user.displayName },
         createdAt: session.createdAt,
         expiresAt: session.expiresAt,
         context: session.context,
+        method,
+        passkeyLabel,
         approvedWith,
       };
     },

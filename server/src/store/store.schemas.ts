@@ -46,6 +46,7 @@ export const ceremonyRecordSchema = z.intersection(
       webauthnUserId: z.string(),
     }),
     z.object({ kind: z.literal("approval"), loginRequestId: z.string() }),
+    z.object({ kind: z.literal("passkey_sign_in") }),
   ]),
 ) satisfies z.ZodType<CeremonyRecord>;
 
@@ -87,6 +88,7 @@ export const sessionRecordSchema = z.object({
       approvedAt: z.number(),
     }),
     z.object({ kind: z.literal("enrolment"), credentialId: z.string() }),
+    z.object({ kind: z.literal("passkey"), credentialId: z.string() }),
   ]),
 }) satisfies z.ZodType<SessionRecord>;
 

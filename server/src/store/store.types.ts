@@ -44,6 +44,7 @@ export type CeremonyRecord = {
       webauthnUserId: string;
     }
   | { kind: "approval"; loginRequestId: string }
+  | { kind: "passkey_sign_in" }
 );
 
 export interface LoginRequestRecord {
@@ -90,7 +91,9 @@ export type SessionSource =
       approver: ClientContext;
       approvedAt: number;
     }
-  | { kind: "enrolment"; credentialId: string };
+  | { kind: "enrolment"; credentialId: string }
+  /** Signed in on the desktop itself with a passkey (platform, hybrid or security key). */
+  | { kind: "passkey"; credentialId: string };
 
 export type ActivityKind =
   "passkey_enrolled" | "login_approved" | "login_denied" | "fraud_reported" | "session_signed_out";
