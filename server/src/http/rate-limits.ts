@@ -38,7 +38,8 @@ export function createMemoryRateLimits(policies: RateLimitPolicies = DEFAULT_RAT
  */
 export function createRedisRateLimits(options: {
   redis: Redis;
-  keyPrefix: string;
+  /** The Redis key prefix for one action's counters. */
+  keyFor: (action: RateLimitedAction) => string;
   policies?: RateLimitPolicies;
 }): RateLimits {
   return limitsFrom(
@@ -46,7 +47,7 @@ export function createRedisRateLimits(options: {
     (action, policy) =>
       new RateLimiterRedis({
         storeClient: options.redis,
-        keyPrefix: `${options.keyPrefix}ratelimit:${action}`,
+        keyPrefix: options.keyFor(action),
         points: policy.points,
         duration: policy.durationSeconds,
         rejectIfRedisNotReady: true,

@@ -5,6 +5,7 @@ import type { AppDeps } from "../app.js";
 import type { Clock } from "../clock.js";
 import { createRedisRateLimits } from "../http/rate-limits.js";
 import type { Random } from "../random.js";
+import { redisKeys } from "../store/redis.keys.js";
 import { createRedisStore } from "../store/redis.store.js";
 import type { Store } from "../store/store.js";
 import { createRedisClient, isRedisUnavailable } from "./redis.client.js";
@@ -52,15 +53,16 @@ export async function connectRedisDeployment(options: {
     );
   }
 
-  const qrTokenKey = await sharedQrTokenKey({ redis, keyPrefix: options.keyPrefix, random: options.random });
+  const keys = redisKeys(options.keyPrefix);
+  const qrTokenKey = await sharedQrTokenKey({ redis, key: keys.qrTokenKey(), random: options.random });
   const store = createRedisStore({ redis, clock: options.clock, keyPrefix: options.keyPrefix });
   return {
     store,
     deps: {
       store,
       qrTokenKey,
-      rateLimits: createRedisRateLimits({ redis, keyPrefix: options.keyPrefix }),
-      socketAdapter: createAdapter(publisher, subscriber, { key: `${options.keyPrefix}socket.io` }),
+      rateLimits: createRedisRateLimits({ redis, keyFor: keys.rateLimit }),
+      socketAdapter: createAdapter(publisher, subscriber, { key: keys.socketChannel() }),
       isStoreUnavailable: isRedisUnavailable,
       checkStore: async () => {
         await redis.ping();
@@ -73,8 +75,8 @@ export async function connectRedisDeployment(options: {
 }
 
 /** The first process to start picks the key; every other one reads the same. */
-async function sharedQrTokenKey(options: { redis: Redis; keyPrefix: string; random: Random }): Promise<Uint8Array> {
-  const key = `${options.keyPrefix}qr-token-key`;
+async function sharedQrTokenKey(options: { redis: Redis; key: string; random: Random }): Promise<Uint8Array> {
+  const { key } = options;
   const candidate = Buffer.from(options.random.bytes(32)).toString("base64url");
   await options.redis.set(key, candidate, "NX");
   const stored = await options.redis.get(key);

@@ -1,16 +1,49 @@
-/** Every Redis key Countersign uses, under one prefix (STYLE §8). */
-export function redisKeys(prefix: string) {
-  return {
-    user: (id: string) => `${prefix}user:${id}`,
-    username: (username: string) => `${prefix}username:${username}`,
-    credential: (id: string) => `${prefix}credential:${id}`,
-    userCredentials: (userId: string) => `${prefix}user-credentials:${userId}`,
-    ceremony: (id: string) => `${prefix}ceremony:${id}`,
-    login: (id: string) => `${prefix}login:${id}`,
-    loginByCode: (userCode: string) => `${prefix}login-code:${userCode}`,
-    session: (tokenHash: string) => `${prefix}session:${tokenHash}`,
-    activity: (userId: string) => `${prefix}activity:${userId}`,
-  };
+/**
+ * Every Redis key Countersign's store uses, under one prefix (STYLE §8), so one Redis can serve
+ * several deployments and `SCAN MATCH <prefix>*` finds all of a deployment's data. Each kind
+ * has its own fixed segment right after the prefix, so no id can reach another kind's keys.
+ * Usernames arrive normalised and are used byte for byte (UTF-8), so "zoë" and "zoe" differ.
+ */
+export interface RedisKeys {
+  /** JSON UserRecord; never expires. */
+  user(id: string): string;
+  /** The id of the user holding a username; never expires. */
+  username(username: string): string;
+  /** Hash: body (JSON, all but the two fields below), counter, lastUsedAt; never expires. */
+  credential(id: string): string;
+  /** Set of a user's credential ids; never expires. */
+  userCredentials(userId: string): string;
+  /** JSON CeremonyRecord; TTL until its expiresAt. */
+  ceremony(id: string): string;
+  /** JSON LoginRequestRecord; TTL until its retainUntil. */
+  login(id: string): string;
+  /** "<retainUntil>:<loginId>"; TTL until that retainUntil. */
+  loginByCode(userCode: string): string;
+  /** JSON SessionRecord; TTL until its expiresAt. */
+  session(tokenHash: string): string;
+  /** List of JSON ActivityRecord, newest first, capped at ACTIVITY_LIMIT; never expires. */
+  activity(userId: string): string;
+  /** The key every process derives QR tokens from (base64url); set once, never expires. */
+  qrTokenKey(): string;
+  /** Prefix of the Socket.IO Redis adapter's pub/sub channels. */
+  socketChannel(): string;
+  /** Prefix of the rate limiters' counters (rate-limiter-flexible adds action and client). */
+  rateLimit(action: string): string;
 }
 
-export type RedisKeys = ReturnType<typeof redisKeys>;
+export function redisKeys(prefix: string): RedisKeys {
+  return {
+    user: (id) => `${prefix}user:${id}`,
+    username: (username) => `${prefix}username:${username}`,
+    credential: (id) => `${prefix}credential:${id}`,
+    userCredentials: (userId) => `${prefix}user-credentials:${userId}`,
+    ceremony: (id) => `${prefix}ceremony:${id}`,
+    login: (id) => `${prefix}login:${id}`,
+    loginByCode: (userCode) => `${prefix}login-code:${userCode}`,
+    session: (tokenHash) => `${prefix}session:${tokenHash}`,
+    activity: (userId) => `${prefix}activity:${userId}`,
+    qrTokenKey: () => `${prefix}qr-token-key`,
+    socketChannel: () => `${prefix}socket.io`,
+    rateLimit: (action) => `${prefix}ratelimit:${action}`,
+  };
+}

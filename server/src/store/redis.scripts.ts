@@ -1,10 +1,14 @@
 import type { Redis } from "ioredis";
 
 /**
- * Every write that must happen whole is one Lua script: Redis runs a script without running
- * anything else in between. Scripts only read fields from stored JSON (cjson would re-encode
- * empty arrays as objects); they never rewrite it. `now` comes from the injected clock, so a
- * record past its time is ignored even before Redis's own TTL removes it.
+ * Every write that must happen whole, and every compare-and-set, is one Lua script: Redis runs
+ * a script without running anything else in between. Scripts only read fields from stored JSON
+ * (cjson would re-encode an empty array as an object); they never rewrite it. `now` comes from
+ * the injected clock, so a record past its time is ignored even before Redis's own TTL removes
+ * it. A stored value a script cannot read is reported as an error, never treated as absent.
+ *
+ * A user-code index entry is "<retainUntil>:<loginId>": the script that guards a code's
+ * uniqueness can tell whether its holder is still alive without touching a key it was not given.
  */
 const SCRIPTS = {
   createUserWithCredential: {
@@ -30,9 +34,12 @@ const SCRIPTS = {
     keys: 1, // credential
     lua: `
       if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-      local counter = tonumber(redis.call('HGET', KEYS[1], 'counter')) or 0
+      local counter = tonumber(redis.call('HGET', KEYS[1], 'counter') or '')
+      local lastRaw = redis.call('HGET', KEYS[1], 'lastUsedAt') or ''
+      local last = 0
+      if lastRaw ~= '' then last = tonumber(lastRaw) end
+      if not counter or not last then return redis.error_reply('corrupt credential ' .. KEYS[1]) end
       if tonumber(ARGV[1]) > counter then redis.call('HSET', KEYS[1], 'counter', ARGV[1]) end
-      local last = tonumber(redis.call('HGET', KEYS[1], 'lastUsedAt') or '') or 0
       if tonumber(ARGV[2]) > last then redis.call('HSET', KEYS[1], 'lastUsedAt', ARGV[2]) end
       return 1`,
   },
@@ -43,30 +50,55 @@ const SCRIPTS = {
       local existing = redis.call('GET', KEYS[1])
       if existing and cjson.decode(existing).retainUntil > now then return 0 end
       local holder = redis.call('GET', KEYS[2])
-      if holder and tonumber(string.match(holder, '^(%d+):')) > now then return 0 end
+      if holder then
+        local holderUntil = tonumber(string.match(holder, '^(%d+):') or '')
+        if not holderUntil then return redis.error_reply('corrupt user-code index ' .. KEYS[2]) end
+        if holderUntil > now then return 0 end
+      end
       redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
       redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3])
       return 1`,
   },
   compareAndSetLoginRequest: {
-    keys: 1, // login
+    keys: 2, // login, loginByCode
+    // ARGV: next JSON, now, expectedVersion, next.version, ttl ms, index entry, login id
     lua: `
       local raw = redis.call('GET', KEYS[1])
       if not raw then return 0 end
       local current = cjson.decode(raw)
-      if current.retainUntil <= tonumber(ARGV[2]) or current.version ~= tonumber(ARGV[3]) then return 0 end
-      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
+      local expected = tonumber(ARGV[3])
+      if current.retainUntil <= tonumber(ARGV[2]) or current.version ~= expected then return 0 end
+      if tonumber(ARGV[4]) ~= expected + 1 then return -1 end
+      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[5])
+      local holder = redis.call('GET', KEYS[2])
+      if holder and string.match(holder, '^%d+:(.*)$') == ARGV[7] then
+        redis.call('SET', KEYS[2], ARGV[6], 'PX', ARGV[5])
+      end
       return 1`,
   },
   redeemLoginRequest: {
-    keys: 2, // login, session
+    keys: 3, // login, loginByCode, session
+    // ARGV: as compareAndSetLoginRequest, then session JSON, session ttl ms
     lua: `
       local raw = redis.call('GET', KEYS[1])
       if not raw then return 0 end
       local current = cjson.decode(raw)
-      if current.retainUntil <= tonumber(ARGV[2]) or current.version ~= tonumber(ARGV[3]) then return 0 end
-      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
-      redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[6])
+      local expected = tonumber(ARGV[3])
+      if current.retainUntil <= tonumber(ARGV[2]) or current.version ~= expected then return 0 end
+      if tonumber(ARGV[4]) ~= expected + 1 then return -1 end
+      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[5])
+      local holder = redis.call('GET', KEYS[2])
+      if holder and string.match(holder, '^%d+:(.*)$') == ARGV[7] then
+        redis.call('SET', KEYS[2], ARGV[6], 'PX', ARGV[5])
+      end
+      redis.call('SET', KEYS[3], ARGV[8], 'PX', ARGV[9])
+      return 1`,
+  },
+  appendActivity: {
+    keys: 1, // activity
+    lua: `
+      redis.call('LPUSH', KEYS[1], ARGV[1])
+      redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
       return 1`,
   },
 } as const;
@@ -74,13 +106,18 @@ const SCRIPTS = {
 export type ScriptName = keyof typeof SCRIPTS;
 export type Scripts = Record<ScriptName, (keys: string[], args: (string | number)[]) => Promise<unknown>>;
 
-/** Registers the scripts on the client (EVALSHA, loading them again after a Redis restart). */
+/**
+ * Registers the scripts on the client as commands: ioredis runs them by EVALSHA and loads them
+ * again when Redis answers NOSCRIPT (after a restart or SCRIPT FLUSH).
+ */
 export function defineScripts(redis: Redis): Scripts {
   const scripts = {} as Scripts;
   for (const [name, script] of Object.entries(SCRIPTS) as [ScriptName, (typeof SCRIPTS)[ScriptName]][]) {
     const command = `countersign_${name}`;
     redis.defineCommand(command, { numberOfKeys: script.keys, lua: script.lua });
-    const run = (redis as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>)[command]!;
+    // defineCommand adds the method at run time; ioredis cannot type it.
+    const run = (redis as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>)[command];
+    if (run === undefined) throw new Error(`ioredis did not define the command ${command}`);
     scripts[name] = (keys, args) => {
       if (keys.length !== script.keys) throw new Error(`${name} takes ${script.keys} keys, got ${keys.length}`);
       return run.call(redis, ...keys, ...args);

@@ -6,54 +6,95 @@ import {
   activityRecordSchema,
   ceremonyRecordSchema,
   credentialBodySchema,
+  credentialFieldsSchema,
   loginRequestRecordSchema,
   parseStored,
   sessionRecordSchema,
   userRecordSchema,
+  validateStored,
 } from "./store.schemas.js";
-import { ACTIVITY_LIMIT, type CredentialRecord, type LoginRequestRecord, type Store } from "./store.js";
+import {
+  ACTIVITY_LIMIT,
+  type CredentialRecord,
+  type LoginRequestRecord,
+  type SessionRecord,
+  type Store,
+  type UserRecord,
+} from "./store.js";
+
+/** Characters that would make the prefix a pattern in SCAN MATCH instead of plain text. */
+const GLOB_CHARACTERS = /[*?[\]\\]/;
 
 /**
  * The shared store (DESIGN §4): nothing lives in this process, so any number of server
- * processes can serve one deployment. Multi-key writes and compare-and-sets are Lua scripts;
- * single-key reads and single-use takes (GETDEL) are atomic by themselves. Expiring records get
- * a Redis TTL so Redis frees them, and reads also honour the injected clock. Not for Redis
- * Cluster: a script's keys are not in one hash slot.
+ * processes can serve one deployment.
  *
- * The caller owns the ioredis client; close() leaves it open.
+ * - Keys: all under `keyPrefix` (default "countersign:"), built in redis.keys.ts.
+ * - Atomicity: every multi-key write and every compare-and-set is one Lua script
+ *   (redis.scripts.ts); single-use takes are GETDEL (Redis 6.2 or newer).
+ * - Time: records carry absolute times from the injected clock, and a record past its time reads
+ *   as absent by that clock, in reads here and in scripts (which get `now` as an argument).
+ *   Every expiring key also gets a Redis TTL, so Redis frees it by itself. Users, credentials
+ *   and activity never expire (activity is capped at ACTIVITY_LIMIT instead).
+ * - Reads: every value is validated with zod; a corrupted value throws "Corrupt … in the store"
+ *   rather than reading as null or as half a record.
+ *
+ * The caller owns the ioredis client: close() leaves it open. Not for Redis Cluster: a script's
+ * keys do not share a hash slot.
  */
 export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefix?: string }): Store {
   const { redis, clock } = options;
-  const keys = redisKeys(options.keyPrefix ?? "countersign:");
+  const keyPrefix = options.keyPrefix ?? "countersign:";
+  if (keyPrefix === "" || GLOB_CHARACTERS.test(keyPrefix)) {
+    throw new Error(`keyPrefix must be non-empty plain text without * ? [ ] \\, got ${JSON.stringify(keyPrefix)}`);
+  }
+  const keys = redisKeys(keyPrefix);
   const scripts = defineScripts(redis);
-  /** A Redis TTL for a record that lapses at `until` (never 0 or negative: Redis refuses those). */
-  const ttlUntil = (until: number): number => Math.max(1, Math.ceil(until - clock.now()));
 
-  async function readLogin(id: string): Promise<LoginRequestRecord | null> {
+  /** A Redis TTL for a record that lapses at `until` (at least 1 ms: Redis refuses 0 or less). */
+  const ttlUntil = (until: number): number => Math.max(1, Math.ceil(until - clock.now()));
+  /** The user-code index entry: when its holder lapses, and which request holds the code. */
+  const codeHolder = (request: LoginRequestRecord): string => `${Math.ceil(request.retainUntil)}:${request.id}`;
+
+  const readUser = async (id: string): Promise<UserRecord | null> => {
+    const raw = await redis.get(keys.user(id));
+    return raw === null ? null : parseStored(userRecordSchema, raw, "user");
+  };
+
+  const readLogin = async (id: string): Promise<LoginRequestRecord | null> => {
     const raw = await redis.get(keys.login(id));
     if (raw === null) return null;
     const request = parseStored(loginRequestRecordSchema, raw, "login request");
     return request.retainUntil > clock.now() ? request : null;
-  }
+  };
 
-  function credentialFrom(fields: Record<string, string>): CredentialRecord | null {
-    if (fields.body === undefined) return null;
-    const body = parseStored(credentialBodySchema, fields.body, "credential");
-    return {
-      ...body,
-      counter: Number(fields.counter ?? 0),
-      lastUsedAt: fields.lastUsedAt === undefined || fields.lastUsedAt === "" ? null : Number(fields.lastUsedAt),
-    };
-  }
+  const liveSession = (raw: string | null): SessionRecord | null => {
+    if (raw === null) return null;
+    const session = parseStored(sessionRecordSchema, raw, "session");
+    return session.expiresAt > clock.now() ? session : null;
+  };
 
-  const credentialFields = (credential: CredentialRecord): [string, number, string] => {
+  /** A credential is a hash, so scripts can move its counter without re-encoding its JSON. */
+  const credentialFrom = (fields: Record<string, string>): CredentialRecord | null => {
+    if (Object.keys(fields).length === 0) return null;
+    const { body, counter, lastUsedAt } = validateStored(credentialFieldsSchema, fields, "credential");
+    return { ...parseStored(credentialBodySchema, body, "credential"), counter, lastUsedAt };
+  };
+
+  const credentialFields = (credential: CredentialRecord): [body: string, counter: number, lastUsedAt: string] => {
     const { counter, lastUsedAt, ...body } = credential;
     return [JSON.stringify(body), counter, lastUsedAt === null ? "" : String(lastUsedAt)];
   };
 
-  function assertNextVersion(expectedVersion: number, next: LoginRequestRecord): void {
-    if (next.version !== expectedVersion + 1) throw new Error("next.version must be expectedVersion + 1");
-  }
+  /** Runs a compare-and-set script's answer past the same checks, in the same order, as memory. */
+  const casResult = (result: unknown, attempt: { expectedVersion: number; next: LoginRequestRecord }): boolean => {
+    if (result === -1) {
+      throw new Error(
+        `next.version must be expectedVersion + 1 (${attempt.expectedVersion + 1}), got ${attempt.next.version}`,
+      );
+    }
+    return result === 1;
+  };
 
   return {
     async createUserWithCredential({ user, credential }) {
@@ -69,15 +110,10 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
       );
       return result as "created" | "username_taken" | "credential_taken";
     },
-    async getUser(id) {
-      const raw = await redis.get(keys.user(id));
-      return raw === null ? null : parseStored(userRecordSchema, raw, "user");
-    },
+    getUser: readUser,
     async findUserByUsername(username) {
       const id = await redis.get(keys.username(username));
-      if (id === null) return null;
-      const raw = await redis.get(keys.user(id));
-      return raw === null ? null : parseStored(userRecordSchema, raw, "user");
+      return id === null ? null : readUser(id);
     },
 
     async addCredential(credential) {
@@ -103,7 +139,8 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
         const credential = credentialFrom(fields as Record<string, string>);
         if (credential !== null) credentials.push(credential);
       }
-      return credentials.sort((a, b) => a.createdAt - b.createdAt);
+      // A set has no order; the id breaks ties so the order is stable.
+      return credentials.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
     async recordCredentialUse({ id, counter, usedAt }) {
       await scripts.recordCredentialUse([keys.credential(id)], [counter, usedAt]);
@@ -122,67 +159,63 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
     async createLoginRequest(request) {
       const created = await scripts.createLoginRequest(
         [keys.login(request.id), keys.loginByCode(request.userCode)],
-        [JSON.stringify(request), clock.now(), ttlUntil(request.retainUntil), `${request.retainUntil}:${request.id}`],
+        [JSON.stringify(request), clock.now(), ttlUntil(request.retainUntil), codeHolder(request)],
       );
       return created === 1 ? "created" : "conflict";
     },
     getLoginRequest: readLogin,
     async findLoginRequestByUserCode(userCode) {
       const holder = await redis.get(keys.loginByCode(userCode));
-      const id = holder?.slice(holder.indexOf(":") + 1);
-      if (id === undefined) return null;
-      const request = await readLogin(id);
+      if (holder === null) return null;
+      const request = await readLogin(holder.slice(holder.indexOf(":") + 1));
+      // The index may still name a request that has since lapsed and been replaced under its id.
       return request?.userCode === userCode ? request : null;
     },
     async compareAndSetLoginRequest({ expectedVersion, next }) {
-      assertNextVersion(expectedVersion, next);
-      const written = await scripts.compareAndSetLoginRequest(
-        [keys.login(next.id)],
-        [JSON.stringify(next), clock.now(), expectedVersion, ttlUntil(next.retainUntil)],
-      );
-      return written === 1;
-    },
-    async redeemLoginRequest({ expectedVersion, next, session }) {
-      assertNextVersion(expectedVersion, next);
-      const written = await scripts.redeemLoginRequest(
-        [keys.login(next.id), keys.session(session.tokenHash)],
+      const result = await scripts.compareAndSetLoginRequest(
+        [keys.login(next.id), keys.loginByCode(next.userCode)],
         [
           JSON.stringify(next),
           clock.now(),
           expectedVersion,
+          next.version,
           ttlUntil(next.retainUntil),
+          codeHolder(next),
+          next.id,
+        ],
+      );
+      return casResult(result, { expectedVersion, next });
+    },
+    async redeemLoginRequest({ expectedVersion, next, session }) {
+      const result = await scripts.redeemLoginRequest(
+        [keys.login(next.id), keys.loginByCode(next.userCode), keys.session(session.tokenHash)],
+        [
+          JSON.stringify(next),
+          clock.now(),
+          expectedVersion,
+          next.version,
+          ttlUntil(next.retainUntil),
+          codeHolder(next),
+          next.id,
           JSON.stringify(session),
           ttlUntil(session.expiresAt),
         ],
       );
-      return written === 1;
+      return casResult(result, { expectedVersion, next });
     },
 
     async createSession(session) {
       await redis.set(keys.session(session.tokenHash), JSON.stringify(session), "PX", ttlUntil(session.expiresAt));
     },
     async getSession(tokenHash) {
-      const raw = await redis.get(keys.session(tokenHash));
-      if (raw === null) return null;
-      const session = parseStored(sessionRecordSchema, raw, "session");
-      return session.expiresAt > clock.now() ? session : null;
+      return liveSession(await redis.get(keys.session(tokenHash)));
     },
     async deleteSession(tokenHash) {
-      const raw = await redis.getdel(keys.session(tokenHash));
-      if (raw === null) return null;
-      const session = parseStored(sessionRecordSchema, raw, "session");
-      return session.expiresAt > clock.now() ? session : null;
+      return liveSession(await redis.getdel(keys.session(tokenHash)));
     },
 
     async appendActivity({ userId, event }) {
-      const key = keys.activity(userId);
-      const results = await redis
-        .multi()
-        .lpush(key, JSON.stringify(event))
-        .ltrim(key, 0, ACTIVITY_LIMIT - 1)
-        .exec();
-      const failed = results?.find(([error]) => error !== null);
-      if (failed !== undefined) throw failed[0];
+      await scripts.appendActivity([keys.activity(userId)], [JSON.stringify(event), ACTIVITY_LIMIT]);
     },
     async listActivity(userId) {
       const raws = await redis.lrange(keys.activity(userId), 0, -1);
@@ -190,7 +223,7 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
     },
 
     async close() {
-      // The client belongs to whoever created it.
+      // The client belongs to whoever created it (main.ts closes it after the app).
     },
   };
 }

@@ -35,6 +35,20 @@ export const credentialBodySchema = z.object({
   createdAt: z.number(),
 }) satisfies z.ZodType<Omit<CredentialRecord, "counter" | "lastUsedAt">>;
 
+/** A number as Redis hands back a hash field: a decimal string. */
+const storedNumber = z
+  .string()
+  .regex(/^-?\d+(?:\.\d+)?$/, "expected a decimal number")
+  .transform(Number);
+
+/** A credential's hash: the JSON body plus the two fields scripts move forward. */
+export const credentialFieldsSchema = z.object({
+  body: z.string(),
+  counter: storedNumber,
+  /** "" while the passkey has never been used. */
+  lastUsedAt: z.union([z.literal("").transform(() => null), storedNumber]),
+});
+
 export const ceremonyRecordSchema = z.intersection(
   z.object({ id: z.string(), challenge: z.string(), expiresAt: z.number() }),
   z.discriminatedUnion("kind", [
@@ -100,7 +114,23 @@ export const activityRecordSchema = z.object({
   detail: z.string().nullable(),
 }) satisfies z.ZodType<ActivityRecord>;
 
-/** Parses a stored value; a record that does not match is corruption, reported loudly. */
+/**
+ * Validates a value read back from Redis. A value that does not match is corruption: it is
+ * reported loudly as an error (the caller sees a 500, the log names the record kind), never
+ * returned as half a record and never mistaken for "absent", which could let a write
+ * overwrite it.
+ */
+export function validateStored<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue === undefined || issue.path.length === 0 ? "" : ` at ${issue.path.map(String).join(".")}`;
+    throw new Error(`Corrupt ${what} in the store${where}: ${issue?.message ?? "invalid"}.`);
+  }
+  return result.data;
+}
+
+/** Parses a stored JSON string and validates it (see validateStored). */
 export function parseStored<T>(schema: z.ZodType<T>, raw: string, what: string): T {
   let json: unknown;
   try {
@@ -108,8 +138,5 @@ export function parseStored<T>(schema: z.ZodType<T>, raw: string, what: string):
   } catch {
     throw new Error(`Corrupt ${what} in the store: not JSON.`);
   }
-  const result = schema.safeParse(json);
-  if (!result.success)
-    throw new Error(`Corrupt ${what} in the store: ${result.error.issues[0]?.message ?? "invalid"}.`);
-  return result.data;
+  return validateStored(schema, json, what);
 }

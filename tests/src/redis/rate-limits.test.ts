@@ -20,6 +20,7 @@ afterAll(async () => {
 describe.skipIf(redisUrl === null)("rate limits in Redis", () => {
   it("are shared by every process: two limiters on one Redis count together, then 429 with Retry-After", async () => {
     const keyPrefix = `test:${randomUUID()}:`;
+    const keyFor = (action: string): string => `${keyPrefix}ratelimit:${action}`;
     const policies = {
       createLogin: { points: 3, durationSeconds: 60 },
       enrol: { points: 3, durationSeconds: 60 },
@@ -27,8 +28,8 @@ describe.skipIf(redisUrl === null)("rate limits in Redis", () => {
     };
     // One limiter per "process", as each server process builds its own.
     const [a, b] = [
-      createRedisRateLimits({ redis, keyPrefix, policies }),
-      createRedisRateLimits({ redis, keyPrefix, policies }),
+      createRedisRateLimits({ redis, keyFor, policies }),
+      createRedisRateLimits({ redis, keyFor, policies }),
     ];
     await a.consume({ action: "createLogin", key: "203.0.113.7" });
     await b.consume({ action: "createLogin", key: "203.0.113.7" });
