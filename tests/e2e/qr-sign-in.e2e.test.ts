@@ -28,9 +28,9 @@ async function openPage(
   return page;
 }
 
-async function enrolledPhone(username: string, displayName: string): Promise<Page> {
+async function enrolledPhone(username: string, displayName: string, at: string = origin): Promise<Page> {
   const phone = await openPage(PHONE_CONTEXT, true);
-  await phone.goto(`${origin}/approve/`);
+  await phone.goto(`${at}/approve/`);
   await phone.getByLabel("Username").fill(username);
   await phone.getByLabel("Your name").fill(displayName);
   await phone.getByRole("button", { name: "Create passkey" }).click();
@@ -108,5 +108,87 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
     await phone.getByRole("button", { name: "Continue" }).click();
     await phone.getByRole("button", { name: "Approve" }).click();
     await desktop.getByRole("heading", { name: "Signed in as Cai" }).waitFor();
+  });
+
+  it("resumes the same request after the desktop page reloads mid-flow", async () => {
+    const phone = await enrolledPhone("dee", "Dee");
+    const desktop = await openPage(DESKTOP_CONTEXT, false);
+    await desktop.goto(origin);
+    const qr = desktop.getByRole("img", { name: /QR code/ });
+    const url = await decodeQr(qr);
+    await phone.goto(url);
+    await desktop.getByText(/Opened on Pixel 8/).waitFor();
+    await desktop.reload();
+    // The same request, in the state it reached: no new QR, the phone's approval still lands.
+    await desktop.getByText(/Opened on Pixel 8/).waitFor();
+    expect(await decodeQr(desktop.getByRole("img", { name: /QR code/ }))).toBe(url);
+    await phone.getByRole("button", { name: "Approve" }).click();
+    await desktop.getByRole("heading", { name: "Signed in as Dee" }).waitFor();
+    // A reload once signed in stays signed in.
+    await desktop.reload();
+    await desktop.getByRole("heading", { name: "Signed in as Dee" }).waitFor();
+  });
+
+  it("signs the desktop in directly with a passkey it holds (its own, hybrid, or a security key)", async () => {
+    const desktop = await openPage(DESKTOP_CONTEXT, true);
+    // Enrol from the desktop's own context, so its virtual authenticator holds the passkey.
+    await desktop.goto(`${origin}/approve/`);
+    await desktop.getByLabel("Username").fill("eve");
+    await desktop.getByLabel("Your name").fill("Eve");
+    await desktop.getByRole("button", { name: "Create passkey" }).click();
+    await desktop.getByText("Signed in as Eve").waitFor();
+    await desktop.goto(origin);
+    await desktop.getByRole("button", { name: "Sign in with a passkey on this device or a security key" }).click();
+    await desktop.getByRole("heading", { name: "Signed in as Eve" }).waitFor();
+    await desktop.getByText("a passkey on this device").waitFor();
+  });
+
+  it("offers the passkey first when the sign-in page is opened on a phone", async () => {
+    const phone = await openPage(PHONE_CONTEXT, false);
+    await phone.goto(origin);
+    await phone.getByRole("heading", { name: "Sign in with a passkey" }).waitFor();
+    expect(await phone.getByRole("img", { name: /QR code/ }).count()).toBe(0);
+    await snapshot(phone, "phone-sign-in-page");
+    await phone.getByRole("button", { name: "Use a QR code instead" }).click();
+    await phone.getByRole("img", { name: /QR code/ }).waitFor();
+  });
+});
+
+describe.skipIf(!chromiumAvailable())("an expiring request in a real browser", () => {
+  let shortLived: ServerProcess;
+  let shortOrigin: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    shortOrigin = `http://localhost:${port}`;
+    // The shortest lifetime the configuration allows; the page must show the expiry by itself.
+    shortLived = await startServerProcess({ port, env: { PUBLIC_ORIGIN: shortOrigin, LOGIN_TTL_SECONDS: "10" } });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    shortLived?.kill("SIGTERM");
+    await shortLived?.exited;
+  });
+
+  it("shows expired on the desktop, and the new QR it offers works", async () => {
+    contexts = [];
+    try {
+      const phone = await enrolledPhone("fay", "Fay", shortOrigin);
+      const desktop = await openPage(DESKTOP_CONTEXT, false);
+      await desktop.goto(shortOrigin);
+      const first = await decodeQr(desktop.getByRole("img", { name: /QR code/ }));
+      await desktop.getByText("This code expired.").waitFor({ timeout: 15_000 });
+      await snapshot(desktop, "desktop-expired");
+      await desktop.getByRole("button", { name: "Get a new code" }).click();
+      const second = await decodeQr(desktop.getByRole("img", { name: /QR code/ }));
+      expect(second).not.toBe(first);
+      await phone.goto(second);
+      await phone.getByRole("button", { name: "Approve" }).click();
+      await desktop.getByRole("heading", { name: "Signed in as Fay" }).waitFor();
+    } finally {
+      for (const context of contexts) await context.close();
+    }
   });
 });

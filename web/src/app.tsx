@@ -2,8 +2,12 @@ import { useEffect, useState } from "react";
 import type { CreateLoginResponse, LoginView, SessionView } from "@countersign/shared";
 import { useSignIn } from "./use-sign-in.js";
 
+/** On a phone, scanning your own screen is impossible: offer the passkey first. */
+const onPhone = window.matchMedia("(pointer: coarse) and (max-width: 700px)").matches;
+
 export function App(): React.JSX.Element {
-  const { state, connected, newCode, signOut } = useSignIn();
+  const { state, connected, passkeyProblem, newCode, signInWithPasskey, signOut } = useSignIn();
+  const [showQr, setShowQr] = useState(!onPhone);
   return (
     <main className="page">
       <h1>Countersign</h1>
@@ -19,9 +23,33 @@ export function App(): React.JSX.Element {
           <button onClick={newCode}>Try again</button>
         </section>
       )}
-      {state.screen === "qr" && <SignIn created={state.created} login={state.login} onNewCode={newCode} />}
+      {state.screen === "qr" && (
+        <>
+          {onPhone && <PasskeySignIn onSignIn={signInWithPasskey} problem={passkeyProblem} prominent />}
+          {showQr ? (
+            <SignIn created={state.created} login={state.login} onNewCode={newCode} />
+          ) : (
+            <button className="secondary" onClick={() => setShowQr(true)}>
+              Use a QR code instead
+            </button>
+          )}
+          {!onPhone && <PasskeySignIn onSignIn={signInWithPasskey} problem={passkeyProblem} prominent={false} />}
+        </>
+      )}
       {state.screen === "signed-in" && <SignedIn session={state.session} onSignOut={signOut} />}
     </main>
+  );
+}
+
+function PasskeySignIn(props: { onSignIn: () => void; problem: string | null; prominent: boolean }): React.JSX.Element {
+  return (
+    <section className={props.prominent ? "passkey prominent" : "passkey"} aria-labelledby="passkey-title">
+      <h2 id="passkey-title">{props.prominent ? "Sign in with a passkey" : "Or use a passkey here"}</h2>
+      <button className={props.prominent ? "" : "secondary"} onClick={props.onSignIn}>
+        Sign in with a passkey on this device or a security key
+      </button>
+      {props.problem !== null && <p role="alert">{props.problem}</p>}
+    </section>
   );
 }
 
@@ -99,11 +127,16 @@ function SignedIn(props: { session: SessionView; onSignOut: () => void }): React
           {session.context.label}
           {session.context.ip === null ? "" : ` · ${session.context.ip}`}
         </dd>
+        <dt>Signed in with</dt>
+        <dd>
+          {session.method === "qr" ? "approval on your phone" : "a passkey on this device"}
+          {session.passkeyLabel === null ? "" : ` (passkey from ${session.passkeyLabel})`}
+        </dd>
         {session.approvedWith !== null && (
           <>
-            <dt>Approved with</dt>
+            <dt>Approved on</dt>
             <dd>
-              the passkey on {session.approvedWith.passkeyLabel}, from {session.approvedWith.approverDevice}
+              {session.approvedWith.approverDevice} at {new Date(session.approvedWith.approvedAt).toLocaleTimeString()}
             </dd>
           </>
         )}

@@ -1,13 +1,17 @@
+import { startAuthentication } from "@simplewebauthn/browser";
 import { useCallback, useEffect, useRef, useState } from "react";
 import {
   API_PATHS,
+  isTerminalStatus,
   type CreateLoginResponse,
   type LoginView,
+  type PasskeySignInOptionsResponse,
   type SessionResponse,
   type SessionView,
 } from "@countersign/shared";
 import { ApiError, callApi } from "./api-client.js";
 import { LoginSocket } from "./login-socket.js";
+import { pendingLogin } from "./pending-login.js";
 
 export type SignInState =
   | { screen: "loading" }
@@ -15,40 +19,61 @@ export type SignInState =
   | { screen: "qr"; created: CreateLoginResponse; login: LoginView }
   | { screen: "error"; message: string };
 
-/** The desktop sign-in: session check, QR request, live status, redeem, sign out. */
+const messageOf = (error: unknown, fallback: string): string => (error instanceof ApiError ? error.message : fallback);
+
+/** The desktop sign-in: session check, QR request, live status, redeem, passkey, sign out. */
 export function useSignIn(): {
   state: SignInState;
   connected: boolean;
+  passkeyProblem: string | null;
   newCode: () => void;
+  signInWithPasskey: () => void;
   signOut: () => void;
 } {
   const [state, setState] = useState<SignInState>({ screen: "loading" });
   const [connected, setConnected] = useState(true);
+  const [passkeyProblem, setPasskeyProblem] = useState<string | null>(null);
   const socketRef = useRef<LoginSocket | null>(null);
   const createdRef = useRef<CreateLoginResponse | null>(null);
+
+  const follow = useCallback((created: CreateLoginResponse, login: LoginView) => {
+    createdRef.current = created;
+    pendingLogin.save(created);
+    setState({ screen: "qr", created, login });
+    socketRef.current?.watch({ id: created.login.id, desktopSecret: created.desktopSecret });
+  }, []);
 
   const startLogin = useCallback(async () => {
     try {
       const created = await callApi<CreateLoginResponse>("POST", API_PATHS.logins, {});
-      createdRef.current = created;
-      setState({ screen: "qr", created, login: created.login });
-      socketRef.current?.watch({ id: created.login.id, desktopSecret: created.desktopSecret });
+      follow(created, created.login);
     } catch (error) {
-      setState({ screen: "error", message: error instanceof ApiError ? error.message : "Could not start a sign-in." });
+      setState({ screen: "error", message: messageOf(error, "Could not start a sign-in.") });
     }
+  }, [follow]);
+
+  const signedIn = useCallback((session: SessionView) => {
+    pendingLogin.clear();
+    createdRef.current = null;
+    setState({ screen: "signed-in", session });
+    // A fresh connection carries the new cookie, so this page hears if the session ends.
+    socketRef.current?.reconnect();
   }, []);
 
-  const redeem = useCallback(async (created: CreateLoginResponse) => {
-    try {
-      const { session } = await callApi<SessionResponse>("POST", API_PATHS.loginRedeem(created.login.id), {
-        desktopSecret: created.desktopSecret,
-      });
-      setState({ screen: "signed-in", session });
-      socketRef.current?.reconnect();
-    } catch (error) {
-      setState({ screen: "error", message: error instanceof ApiError ? error.message : "Could not sign in." });
-    }
-  }, []);
+  const redeem = useCallback(
+    async (created: CreateLoginResponse) => {
+      try {
+        const { session } = await callApi<SessionResponse>("POST", API_PATHS.loginRedeem(created.login.id), {
+          desktopSecret: created.desktopSecret,
+        });
+        signedIn(session);
+      } catch (error) {
+        pendingLogin.clear();
+        setState({ screen: "error", message: messageOf(error, "Could not sign in.") });
+      }
+    },
+    [signedIn],
+  );
 
   useEffect(() => {
     const socket = new LoginSocket({
@@ -57,20 +82,27 @@ export function useSignIn(): {
         if (created === null) return;
         setState({ screen: "qr", created, login });
         if (login.status === "approved") void redeem(created);
+        else if (isTerminalStatus(login.status)) pendingLogin.clear();
       },
       onConnectionChange: setConnected,
       onSessionEnded: () => void startLogin(),
     });
     socketRef.current = socket;
     callApi<SessionResponse>("GET", API_PATHS.session)
-      .then(({ session }) => setState({ screen: "signed-in", session }))
-      .catch(() => startLogin());
+      .then(({ session }) => signedIn(session))
+      .catch(() => {
+        // After a reload, pick the same request up again; the watch resynchronises its state.
+        const resumed = pendingLogin.load();
+        if (resumed !== null && resumed.login.expiresAt > Date.now()) follow(resumed, resumed.login);
+        else void startLogin();
+      });
     return () => socket.close();
-  }, [redeem, startLogin]);
+  }, [follow, redeem, signedIn, startLogin]);
 
   const newCode = useCallback(() => {
     const created = createdRef.current;
-    if (created !== null && (created.login.status === "pending" || created.login.status === "scanned")) {
+    if (created !== null) {
+      // Whatever state it is in, the old request must not stay approvable once it is abandoned.
       void callApi("POST", API_PATHS.loginCancel(created.login.id), { desktopSecret: created.desktopSecret }).catch(
         () => undefined,
       );
@@ -78,9 +110,32 @@ export function useSignIn(): {
     void startLogin();
   }, [startLogin]);
 
+  const signInWithPasskey = useCallback(() => {
+    setPasskeyProblem(null);
+    void (async () => {
+      try {
+        const start = await callApi<PasskeySignInOptionsResponse>("POST", API_PATHS.passkeySignInOptions, {});
+        const credential = await startAuthentication({ optionsJSON: start.options as never });
+        const { session } = await callApi<SessionResponse>("POST", API_PATHS.passkeySignInVerify, {
+          ceremonyId: start.ceremonyId,
+          credential,
+        });
+        const created = createdRef.current;
+        if (created !== null) {
+          void callApi("POST", API_PATHS.loginCancel(created.login.id), { desktopSecret: created.desktopSecret }).catch(
+            () => undefined,
+          );
+        }
+        signedIn(session);
+      } catch (error) {
+        setPasskeyProblem(messageOf(error, "The passkey prompt was closed or no passkey was found."));
+      }
+    })();
+  }, [signedIn]);
+
   const signOut = useCallback(() => {
     void callApi("DELETE", API_PATHS.session).finally(() => void startLogin());
   }, [startLogin]);
 
-  return { state, connected, newCode, signOut };
+  return { state, connected, passkeyProblem, newCode, signInWithPasskey, signOut };
 }
