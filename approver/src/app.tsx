@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { parseApproverLoginFragment, type OpenApprovalBody } from "@countersign/shared";
+import { ScanView } from "./scan-view.js";
 import { useAccount } from "./use-account.js";
 import { useApproval } from "./use-approval.js";
 
@@ -29,6 +30,7 @@ export function App(): React.JSX.Element {
 function Home(props: { onCode: (code: string) => void }): React.JSX.Element {
   const { account, enrol } = useAccount();
   const [problem, setProblem] = useState<string | null>(null);
+  const [scanning, setScanning] = useState(false);
   if (account.status === "loading") return <p>Loading…</p>;
   if (account.status === "none") {
     const submit = (event: FormEvent<HTMLFormElement>): void => {
@@ -56,6 +58,7 @@ function Home(props: { onCode: (code: string) => void }): React.JSX.Element {
     event.preventDefault();
     props.onCode(String(new FormData(event.currentTarget).get("code")));
   };
+  if (scanning) return <ScanView onClose={() => setScanning(false)} />;
   return (
     <section>
       <p>
@@ -67,6 +70,9 @@ function Home(props: { onCode: (code: string) => void }): React.JSX.Element {
         </label>
         <button type="submit">Continue</button>
       </form>
+      <button className="secondary scan" onClick={() => setScanning(true)}>
+        Scan a QR code
+      </button>
     </section>
   );
 }
@@ -99,6 +105,10 @@ function Review(props: { body: OpenApprovalBody }): React.JSX.Element {
             </dd>
             <dt>Started</dt>
             <dd>{new Date(review.createdAt).toLocaleTimeString()}</dd>
+            <dt>Time left</dt>
+            <dd>
+              <TimeLeft until={review.expiresAt} />
+            </dd>
           </dl>
           {review.risks.map((risk) => (
             <p key={risk.code} className="risk">
@@ -125,4 +135,14 @@ function Review(props: { body: OpenApprovalBody }): React.JSX.Element {
       );
     }
   }
+}
+
+function TimeLeft(props: { until: number }): React.JSX.Element {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  const seconds = Math.max(0, Math.round((props.until - now) / 1000));
+  return <>{seconds > 0 ? `${seconds} s` : "expired"}</>;
 }

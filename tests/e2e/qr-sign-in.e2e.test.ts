@@ -16,6 +16,8 @@ let server: ServerProcess;
 let origin: string;
 let browser: Browser;
 let contexts: BrowserContext[] = [];
+/** Anything the browser refused under the server's Content-Security-Policy. */
+let cspViolations: string[] = [];
 
 async function openPage(
   options: typeof DESKTOP_CONTEXT | typeof PHONE_CONTEXT,
@@ -24,6 +26,9 @@ async function openPage(
   const context = await browser.newContext(options);
   contexts.push(context);
   const page = await context.newPage();
+  page.on("console", (message) => {
+    if (message.text().includes("Content Security Policy")) cspViolations.push(message.text());
+  });
   if (withAuthenticator) await addVirtualAuthenticator(context, page);
   return page;
 }
@@ -54,10 +59,12 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
 
   beforeEach(() => {
     contexts = [];
+    cspViolations = [];
   });
 
   afterEach(async () => {
     for (const context of contexts) await context.close();
+    expect(cspViolations).toEqual([]);
   });
 
   it("enrols the phone, scans the desktop's QR, approves, and the desktop signs in without a reload", async () => {
@@ -80,6 +87,7 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
 
     await phone.getByRole("button", { name: "Approve" }).click();
     await phone.getByText("You can return to your computer").waitFor();
+    await snapshot(phone, "phone-approved");
     await desktop.getByRole("heading", { name: "Signed in as Ana Silva" }).waitFor();
     await snapshot(desktop, "desktop-signed-in");
 
@@ -95,6 +103,7 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
     await phone.goto(await decodeQr(qr));
     await phone.getByRole("button", { name: "This wasn't me" }).click();
     await phone.getByText("Denied. Nobody was signed in.").waitFor();
+    await snapshot(phone, "phone-denied");
     await desktop.getByText(/Denied on your phone/).waitFor();
     await snapshot(desktop, "desktop-denied");
   });
@@ -141,6 +150,24 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
     await desktop.getByRole("button", { name: "Sign in with a passkey on this device or a security key" }).click();
     await desktop.getByRole("heading", { name: "Signed in as Eve" }).waitFor();
     await desktop.getByText("a passkey on this device").waitFor();
+  });
+
+  it("installs the approver as an app: a manifest with icons and a service worker", async () => {
+    const phone = await openPage(PHONE_CONTEXT, false);
+    await phone.goto(`${origin}/approve/`);
+    const manifestHref = await phone.locator('link[rel="manifest"]').getAttribute("href");
+    const manifest = (await (await fetch(new URL(manifestHref!, origin))).json()) as {
+      start_url: string;
+      display: string;
+      icons: { sizes: string }[];
+    };
+    expect(manifest).toMatchObject({ start_url: "/approve/", display: "standalone" });
+    expect(manifest.icons.map((icon) => icon.sizes)).toEqual(expect.arrayContaining(["192x192", "512x512"]));
+    // Runs in the page, where navigator exists (this workspace's types are Node's).
+    const scope = await phone.evaluate<string>(
+      "navigator.serviceWorker.ready.then((registration) => registration.scope)",
+    );
+    expect(scope).toBe(`${origin}/approve/`);
   });
 
   it("offers the passkey first when the sign-in page is opened on a phone", async () => {
