@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
 import {
   addVirtualAuthenticator,
   chromiumAvailable,
@@ -9,6 +9,8 @@ import {
   PHONE_CONTEXT,
   snapshot,
 } from "../src/support/browser.js";
+import { API_PATHS, parseApproverLoginFragment } from "@countersign/shared";
+import { HttpClient, PHONE_UA } from "../src/support/http-client.js";
 import { freePort, startServerProcess, type ServerProcess } from "../src/support/server-process.js";
 
 let server: ServerProcess;
@@ -19,10 +21,7 @@ let contexts: BrowserContext[] = [];
 /** Anything the browser refused under the server's Content-Security-Policy. */
 let cspViolations: string[] = [];
 
-async function openPage(
-  options: typeof DESKTOP_CONTEXT | typeof PHONE_CONTEXT,
-  withAuthenticator: boolean,
-): Promise<Page> {
+async function openPage(options: BrowserContextOptions, withAuthenticator: boolean): Promise<Page> {
   const context = await browser.newContext(options);
   contexts.push(context);
   const page = await context.newPage();
@@ -179,6 +178,16 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
     await phone.getByRole("button", { name: "Use a QR code instead" }).click();
     await phone.getByRole("img", { name: /QR code/ }).waitFor();
   });
+
+  it("fits a 320 px wide screen without sideways scrolling, on both apps", async () => {
+    const narrow = await openPage({ ...PHONE_CONTEXT, viewport: { width: 320, height: 640 } }, false);
+    for (const path of ["/", "/approve/"]) {
+      await narrow.goto(`${origin}${path}`);
+      await narrow.getByRole("heading", { name: "Countersign" }).waitFor();
+      await narrow.getByRole("button").first().waitFor();
+      expect(await narrow.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(320);
+    }
+  });
 });
 
 describe.skipIf(!chromiumAvailable())("an expiring request in a real browser", () => {
@@ -216,6 +225,55 @@ describe.skipIf(!chromiumAvailable())("an expiring request in a real browser", (
       await desktop.getByRole("heading", { name: "Signed in as Fay" }).waitFor();
     } finally {
       for (const context of contexts) await context.close();
+    }
+  });
+});
+
+const redisUrl = inject("redisUrl");
+
+describe.skipIf(!chromiumAvailable() || redisUrl === null)("a desktop page whose server restarts", () => {
+  it("shows Reconnecting…, then resynchronises without a reload and completes", async () => {
+    const port = await freePort();
+    const restartOrigin = `http://localhost:${port}`;
+    // Redis keeps the request across the restart, as it would behind a load balancer.
+    const env = { PUBLIC_ORIGIN: restartOrigin, REDIS_URL: redisUrl!, REDIS_KEY_PREFIX: `e2e-${port}:` };
+    let server = await startServerProcess({ port, env });
+    browser = await launchChromium();
+    contexts = [];
+    try {
+      const phone = await enrolledPhone("gus", "Gus", restartOrigin);
+      const desktop = await openPage(DESKTOP_CONTEXT, false);
+      await desktop.goto(restartOrigin);
+      const url = await decodeQr(desktop.getByRole("img", { name: /QR code/ }));
+
+      server.kill("SIGKILL");
+      await server.exited;
+      await desktop.getByText("Reconnecting…").waitFor();
+      await snapshot(desktop, "desktop-reconnecting");
+      // While the desktop is cut off, the phone opens the request through another process.
+      const other = await startServerProcess({ env });
+      try {
+        const opened = await new HttpClient(other.url, { userAgent: PHONE_UA, origin: restartOrigin }).post(
+          API_PATHS.approvalsOpen,
+          parseApproverLoginFragment(new URL(url).hash),
+        );
+        expect(opened.status).toBe(200);
+      } finally {
+        other.kill("SIGTERM");
+        await other.exited;
+      }
+      // Only the resynchronising watch can tell the desktop what happened meanwhile.
+      server = await startServerProcess({ port, env });
+      await desktop.getByText(/Opened on Pixel 8/).waitFor({ timeout: 15_000 });
+      expect(await desktop.getByText("Reconnecting…").count()).toBe(0);
+      await phone.goto(url);
+      await phone.getByRole("button", { name: "Approve" }).click();
+      await desktop.getByRole("heading", { name: "Signed in as Gus" }).waitFor();
+    } finally {
+      for (const context of contexts) await context.close();
+      await browser.close();
+      server.kill("SIGTERM");
+      await server.exited;
     }
   });
 });

@@ -10,6 +10,8 @@ export interface LoginSocketListener {
   onLogin(login: LoginView): void;
   onConnectionChange(connected: boolean): void;
   onSessionEnded(): void;
+  /** The request can no longer be watched (it is gone, or the secret no longer matches). */
+  onWatchRefused(): void;
 }
 
 /**
@@ -53,7 +55,9 @@ export class LoginSocket {
     const watched = this.watched;
     if (watched === null) return;
     this.socket.emit(SOCKET_EVENTS.loginWatch, watched, (ack) => {
-      if (ack.ok && this.watched === watched) this.accept(ack.login);
+      if (this.watched !== watched) return;
+      if (ack.ok) this.accept(ack.login);
+      else if (ack.error.code === "LOGIN_NOT_FOUND") this.listener.onWatchRefused();
     });
   }
 

@@ -86,6 +86,11 @@ export function useSignIn(): {
       },
       onConnectionChange: setConnected,
       onSessionEnded: () => void startLogin(),
+      // Nothing left to wait for on this request: show a fresh one rather than a dead QR.
+      onWatchRefused: () => {
+        pendingLogin.clear();
+        void startLogin();
+      },
     });
     socketRef.current = socket;
     callApi<SessionResponse>("GET", API_PATHS.session)
