@@ -35,6 +35,8 @@ async function openPage(options: BrowserContextOptions, withAuthenticator: boole
 async function enrolledPhone(username: string, displayName: string, at: string = origin): Promise<Page> {
   const phone = await openPage(PHONE_CONTEXT, true);
   await phone.goto(`${at}/approve/`);
+  await phone.getByLabel("Username").waitFor();
+  await snapshot(phone, "phone-enrol");
   await phone.getByLabel("Username").fill(username);
   await phone.getByLabel("Your name").fill(displayName);
   await phone.getByRole("button", { name: "Create passkey" }).click();

@@ -19,7 +19,7 @@ import type { Clock } from "../clock.js";
 import { clientContextOf } from "../http/client-context.middleware.js";
 import type { RateLimits } from "../http/rate-limits.js";
 import { parseInput } from "../http/validate.js";
-import { setSessionCookie } from "../session/session.cookies.js";
+import { respondWithDesktopSession } from "../session/desktop-sign-in.response.js";
 import type { SessionService } from "../session/session.service.js";
 import { readSessionToken } from "../session/session.cookies.js";
 import { toLoginReview, toLoginView } from "./login-request.view.js";
@@ -63,17 +63,7 @@ export function loginRequestRoutes(deps: {
     const { id } = parseInput(idParams, req.params);
     const { desktopSecret } = parseInput(desktopSecretBodySchema, req.body);
     const { session } = await logins.redeem({ id, desktopSecret, desktop: clientContextOf(req) });
-    // Every sign-in gets a new session; one this browser already had ends here.
-    const previous = readSessionToken(req.headers.cookie, { kind: "desktop", secure: deps.secureCookies });
-    if (previous !== null) await deps.sessions.endSession({ token: previous, kind: "desktop" });
-    setSessionCookie(res, {
-      kind: "desktop",
-      secure: deps.secureCookies,
-      token: session.token,
-      expiresAt: session.record.expiresAt,
-      now: deps.clock.now(),
-    });
-    res.json({ session: await deps.sessions.describeSession(session.record) });
+    await respondWithDesktopSession(req, res, { session, ...deps });
   });
 
   router.post(API_PATHS.approvalsOpen, async (req, res) => {

@@ -20,7 +20,8 @@ import type { SessionService, NewSession } from "../session/session.service.js";
 import type { ClientContext, LoginRequestRecord, Store } from "../store/store.js";
 import { hashSecret, secretMatchesHash } from "../tokens.js";
 import type { CeremonyService } from "../webauthn/ceremony.service.js";
-import { buildAuthenticationOptions, verifyAssertion, type RelyingParty } from "../webauthn/relying-party.js";
+import { verifyPasskeyAssertion } from "../webauthn/passkey-assertion.js";
+import { buildAuthenticationOptions, type RelyingParty } from "../webauthn/relying-party.js";
 import type { QrTokenSigner } from "./qr-token.js";
 
 /** How long a finished request stays readable, so late pages learn its outcome. */
@@ -303,21 +304,14 @@ export function createLoginRequestService(deps: {
       const request = await loadForPhone(id, qrToken);
       await ensureCanStillApprove(request);
 
-      const passkey = await store.getCredential(credential.id);
-      if (passkey === null) throw new AppError("UNKNOWN_CREDENTIAL", "This passkey is not enrolled with Countersign.");
-      const user = await store.getUser(passkey.userId);
-      if (user === null) throw new AppError("UNKNOWN_CREDENTIAL", "This passkey is not enrolled with Countersign.");
-      if (credential.response.userHandle !== undefined && credential.response.userHandle !== user.webauthnUserId) {
-        throw new AppError("WEBAUTHN_VERIFICATION_FAILED", "The passkey does not belong to the account it claims.");
-      }
-      const { newCounter } = await verifyAssertion({
+      const { passkey, user } = await verifyPasskeyAssertion({
+        store,
+        clock,
         rp: deps.rp,
         challenge: ceremony.challenge,
-        response: credential,
-        credential: passkey,
+        credential,
       });
       const now = clock.now();
-      await store.recordCredentialUse({ id: passkey.id, counter: newCounter, usedAt: now });
 
       const approved = await applyEvent(request, "approve", () => ({
         decidedAt: now,

@@ -1,11 +1,10 @@
 import { Router } from "express";
-import { API_PATHS, passkeySignInVerifyBodySchema, type SessionResponse } from "@countersign/shared";
-import { AppError } from "../app-error.js";
+import { API_PATHS, passkeySignInVerifyBodySchema } from "@countersign/shared";
 import type { Clock } from "../clock.js";
 import { clientContextOf } from "../http/client-context.middleware.js";
 import type { RateLimits } from "../http/rate-limits.js";
 import { parseInput } from "../http/validate.js";
-import { readSessionToken, setSessionCookie } from "../session/session.cookies.js";
+import { respondWithDesktopSession } from "../session/desktop-sign-in.response.js";
 import type { SessionService } from "../session/session.service.js";
 import type { PasskeySignInService } from "./passkey-sign-in.service.js";
 
@@ -26,19 +25,7 @@ export function passkeySignInRoutes(deps: {
   router.post(API_PATHS.passkeySignInVerify, async (req, res) => {
     const { ceremonyId, credential } = parseInput(passkeySignInVerifyBodySchema, req.body);
     const session = await deps.passkeySignIn.finish({ ceremonyId, credential, desktop: clientContextOf(req) });
-    const previous = readSessionToken(req.headers.cookie, { kind: "desktop", secure: deps.secureCookies });
-    if (previous !== null) await deps.sessions.endSession({ token: previous, kind: "desktop" });
-    setSessionCookie(res, {
-      kind: "desktop",
-      secure: deps.secureCookies,
-      token: session.token,
-      expiresAt: session.record.expiresAt,
-      now: deps.clock.now(),
-    });
-    const view = await deps.sessions.describeSession(session.record);
-    if (view === null) throw new AppError("UNAUTHENTICATED", "This account no longer exists.");
-    const body: SessionResponse = { session: view };
-    res.json(body);
+    await respondWithDesktopSession(req, res, { session, ...deps });
   });
 
   return router;

@@ -4,7 +4,8 @@ import type { Clock } from "../clock.js";
 import type { NewSession, SessionService } from "../session/session.service.js";
 import type { ClientContext, Store } from "../store/store.js";
 import type { CeremonyService } from "../webauthn/ceremony.service.js";
-import { buildAuthenticationOptions, verifyAssertion, type RelyingParty } from "../webauthn/relying-party.js";
+import { verifyPasskeyAssertion } from "../webauthn/passkey-assertion.js";
+import { buildAuthenticationOptions, type RelyingParty } from "../webauthn/relying-party.js";
 
 export interface PasskeySignInService {
   start(): Promise<PasskeySignInOptionsResponse>;
@@ -40,21 +41,13 @@ export function createPasskeySignInService(deps: {
       if (deps.clock.now() >= ceremony.expiresAt) {
         throw new AppError("CEREMONY_NOT_FOUND", "This passkey prompt expired; start again.");
       }
-      const passkey = await deps.store.getCredential(credential.id);
-      const user = passkey === null ? null : await deps.store.getUser(passkey.userId);
-      if (passkey === null || user === null) {
-        throw new AppError("UNKNOWN_CREDENTIAL", "This passkey is not enrolled with Countersign.");
-      }
-      if (credential.response.userHandle !== undefined && credential.response.userHandle !== user.webauthnUserId) {
-        throw new AppError("WEBAUTHN_VERIFICATION_FAILED", "The passkey does not belong to the account it claims.");
-      }
-      const { newCounter } = await verifyAssertion({
+      const { passkey, user } = await verifyPasskeyAssertion({
+        store: deps.store,
+        clock: deps.clock,
         rp: deps.rp,
         challenge: ceremony.challenge,
-        response: credential,
-        credential: passkey,
+        credential,
       });
-      await deps.store.recordCredentialUse({ id: passkey.id, counter: newCounter, usedAt: deps.clock.now() });
       return deps.sessions.createSession({
         kind: "desktop",
         userId: user.id,
