@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 import express, { type RequestHandler } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
+import { accountRoutes } from "./account/account.routes.js";
+import { createAccountService } from "./account/account.service.js";
 import { AppError } from "./app-error.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
@@ -114,6 +116,7 @@ export function createApp(deps: AppDeps): App {
   });
   const enrolment = createEnrolmentService({ store, clock, random, rp, ceremonies, sessions });
   const passkeySignIn = createPasskeySignInService({ store, clock, rp, ceremonies, sessions });
+  const account = createAccountService({ store, clock, publisher });
   const isStoreUnavailable = deps.isStoreUnavailable ?? (() => false);
   registerSocketHandlers(io, { logins, sessions, logger, secureCookies, isStoreUnavailable });
 
@@ -157,6 +160,7 @@ export function createApp(deps: AppDeps): App {
   api.use(enrolmentRoutes({ enrolment, sessions, rateLimits, clock, secureCookies }));
   api.use(sessionRoutes({ sessions, secureCookies }));
   api.use(passkeySignInRoutes({ passkeySignIn, sessions, rateLimits, clock, secureCookies }));
+  api.use(accountRoutes({ account, sessions, secureCookies }));
   app.use(api);
   app.use("/api", (_req, _res, next) => next(new AppError("NOT_FOUND", "No such API route.")));
 

@@ -20,6 +20,11 @@ export const API_PATHS = {
   passkeySignInVerify: "/api/passkey-sign-in/verify",
   session: "/api/session",
   approverSession: "/api/approver/session",
+  approverSessions: "/api/approver/sessions",
+  approverSessionById: (id: string) => `/api/approver/sessions/${segment(id)}`,
+  approverActivity: "/api/approver/activity",
+  approverPasskeys: "/api/approver/passkeys",
+  approverPasskey: (id: string) => `/api/approver/passkeys/${segment(id)}`,
 } as const;
 
 /** Where the approver app lives, and the fragment route a QR code opens. */

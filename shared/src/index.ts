@@ -1,3 +1,4 @@
+export * from "./account.schemas.js";
 export * from "./api-paths.js";
 export * from "./constants.js";
 export * from "./enrolment.schemas.js";

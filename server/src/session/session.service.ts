@@ -53,6 +53,7 @@ export function createSessionService(deps: {
       token,
       record: {
         tokenHash: hashSecret(token),
+        id: randomToken(deps.random, 16),
         kind: options.kind,
         userId: options.userId,
         createdAt: now,

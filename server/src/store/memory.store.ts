@@ -108,6 +108,14 @@ export function createMemoryStore(options: { clock: Clock }): Store {
         .sort((a, b) => a.createdAt - b.createdAt)
         .map((credential) => copy(credential));
     },
+    async removeCredential({ userId, credentialId }) {
+      const credential = credentials.get(credentialId);
+      if (credential === undefined || credential.userId !== userId) return "not_found";
+      const owned = [...credentials.values()].filter((item) => item.userId === userId).length;
+      if (owned <= 1) return "last_credential";
+      credentials.delete(credentialId);
+      return "removed";
+    },
     async recordCredentialUse({ id, counter, usedAt }) {
       const credential = credentials.get(id);
       if (credential === undefined) return;
@@ -168,6 +176,14 @@ export function createMemoryStore(options: { clock: Clock }): Store {
       const session = liveSession(tokenHash);
       sessions.delete(tokenHash);
       return session === undefined ? null : session;
+    },
+
+    async listSessions(userId) {
+      return [...sessions.keys()]
+        .map((hash) => liveSession(hash))
+        .filter((session): session is SessionRecord => session !== undefined && session.userId === userId)
+        .sort((a, b) => a.createdAt - b.createdAt)
+        .map((session) => copy(session));
     },
 
     async appendActivity({ userId, event }) {

@@ -21,6 +21,11 @@ export interface RedisKeys {
   loginByCode(userCode: string): string;
   /** JSON SessionRecord; TTL until its expiresAt. */
   session(tokenHash: string): string;
+  /**
+   * Set of a user's session token hashes; TTL until its longest-lived session ends. Entries of
+   * sessions that ended earlier are pruned when listed.
+   */
+  userSessions(userId: string): string;
   /** List of JSON ActivityRecord, newest first, capped at ACTIVITY_LIMIT; never expires. */
   activity(userId: string): string;
   /** The key every process derives QR tokens from (base64url); set once, never expires. */
@@ -41,6 +46,7 @@ export function redisKeys(prefix: string): RedisKeys {
     login: (id) => `${prefix}login:${id}`,
     loginByCode: (userCode) => `${prefix}login-code:${userCode}`,
     session: (tokenHash) => `${prefix}session:${tokenHash}`,
+    userSessions: (userId) => `${prefix}user-sessions:${userId}`,
     activity: (userId) => `${prefix}activity:${userId}`,
     qrTokenKey: () => `${prefix}qr-token-key`,
     socketChannel: () => `${prefix}socket.io`,

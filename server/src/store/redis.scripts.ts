@@ -77,8 +77,8 @@ const SCRIPTS = {
       return 1`,
   },
   redeemLoginRequest: {
-    keys: 3, // login, loginByCode, session
-    // ARGV: as compareAndSetLoginRequest, then session JSON, session ttl ms
+    keys: 4, // login, loginByCode, session, userSessions
+    // ARGV: as compareAndSetLoginRequest, then session JSON, session ttl ms, session token hash
     lua: `
       local raw = redis.call('GET', KEYS[1])
       if not raw then return 0 end
@@ -92,6 +92,28 @@ const SCRIPTS = {
         redis.call('SET', KEYS[2], ARGV[6], 'PX', ARGV[5])
       end
       redis.call('SET', KEYS[3], ARGV[8], 'PX', ARGV[9])
+      redis.call('SADD', KEYS[4], ARGV[10])
+      -- The index lives as long as its longest-lived session (PTTL is -1 on a new set).
+      if redis.call('PTTL', KEYS[4]) < tonumber(ARGV[9]) then redis.call('PEXPIRE', KEYS[4], ARGV[9]) end
+      return 1`,
+  },
+  removeCredential: {
+    keys: 2, // credential, userCredentials
+    // ARGV: credential id
+    lua: `
+      if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return 'not_found' end
+      if redis.call('SCARD', KEYS[2]) <= 1 then return 'last_credential' end
+      redis.call('SREM', KEYS[2], ARGV[1])
+      redis.call('DEL', KEYS[1])
+      return 'removed'`,
+  },
+  createSession: {
+    keys: 2, // session, userSessions
+    // ARGV: session JSON, ttl ms, token hash
+    lua: `
+      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+      redis.call('SADD', KEYS[2], ARGV[3])
+      if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
       return 1`,
   },
   appendActivity: {

@@ -142,6 +142,13 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
       // A set has no order; the id breaks ties so the order is stable.
       return credentials.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
+    async removeCredential({ userId, credentialId }) {
+      const result = await scripts.removeCredential(
+        [keys.credential(credentialId), keys.userCredentials(userId)],
+        [credentialId],
+      );
+      return result as "removed" | "last_credential" | "not_found";
+    },
     async recordCredentialUse({ id, counter, usedAt }) {
       await scripts.recordCredentialUse([keys.credential(id)], [counter, usedAt]);
     },
@@ -188,7 +195,12 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
     },
     async redeemLoginRequest({ expectedVersion, next, session }) {
       const result = await scripts.redeemLoginRequest(
-        [keys.login(next.id), keys.loginByCode(next.userCode), keys.session(session.tokenHash)],
+        [
+          keys.login(next.id),
+          keys.loginByCode(next.userCode),
+          keys.session(session.tokenHash),
+          keys.userSessions(session.userId),
+        ],
         [
           JSON.stringify(next),
           clock.now(),
@@ -199,19 +211,40 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
           next.id,
           JSON.stringify(session),
           ttlUntil(session.expiresAt),
+          session.tokenHash,
         ],
       );
       return casResult(result, { expectedVersion, next });
     },
 
     async createSession(session) {
-      await redis.set(keys.session(session.tokenHash), JSON.stringify(session), "PX", ttlUntil(session.expiresAt));
+      await scripts.createSession(
+        [keys.session(session.tokenHash), keys.userSessions(session.userId)],
+        [JSON.stringify(session), ttlUntil(session.expiresAt), session.tokenHash],
+      );
     },
     async getSession(tokenHash) {
       return liveSession(await redis.get(keys.session(tokenHash)));
     },
     async deleteSession(tokenHash) {
-      return liveSession(await redis.getdel(keys.session(tokenHash)));
+      const session = liveSession(await redis.getdel(keys.session(tokenHash)));
+      if (session !== null) await redis.srem(keys.userSessions(session.userId), tokenHash);
+      return session;
+    },
+    async listSessions(userId) {
+      const hashes = await redis.smembers(keys.userSessions(userId));
+      if (hashes.length === 0) return [];
+      const raws = await redis.mget(hashes.map((hash) => keys.session(hash)));
+      const sessions: SessionRecord[] = [];
+      const ended: string[] = [];
+      raws.forEach((raw, index) => {
+        const session = liveSession(raw);
+        if (session === null) ended.push(hashes[index]!);
+        else sessions.push(session);
+      });
+      // Sessions end by TTL without telling anyone; their index entries go here.
+      if (ended.length > 0) await redis.srem(keys.userSessions(userId), ...ended);
+      return sessions.sort((a, b) => a.createdAt - b.createdAt);
     },
 
     async appendActivity({ userId, event }) {

@@ -87,6 +87,7 @@ export const loginRequestRecordSchema = z.object({
 
 export const sessionRecordSchema = z.object({
   tokenHash: z.string(),
+  id: z.string(),
   kind: sessionKindSchema,
   userId: z.string(),
   createdAt: z.number(),

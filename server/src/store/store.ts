@@ -30,6 +30,11 @@ export interface Store {
   addCredential(credential: CredentialRecord): Promise<"added" | "credential_taken">;
   getCredential(id: string): Promise<CredentialRecord | null>;
   listCredentials(userId: string): Promise<CredentialRecord[]>;
+  /** Removes one of the user's passkeys, but never the last one: an account needs a way in. */
+  removeCredential(options: {
+    userId: string;
+    credentialId: string;
+  }): Promise<"removed" | "last_credential" | "not_found">;
   /** Records a verified use: the counter only ever moves forward. */
   recordCredentialUse(options: { id: string; counter: number; usedAt: number }): Promise<void>;
 
@@ -57,6 +62,8 @@ export interface Store {
   getSession(tokenHash: string): Promise<SessionRecord | null>;
   /** Returns the deleted session, or null if there was none. */
   deleteSession(tokenHash: string): Promise<SessionRecord | null>;
+  /** The user's live sessions, of every kind, oldest first. */
+  listSessions(userId: string): Promise<SessionRecord[]>;
 
   /** Appends to the user's activity, keeping only the newest ACTIVITY_LIMIT. */
   appendActivity(options: { userId: string; event: ActivityRecord }): Promise<void>;

@@ -73,6 +73,8 @@ export interface LoginRequestRecord {
 export interface SessionRecord {
   /** SHA-256 of the token, base64url. The token itself is never stored. */
   tokenHash: string;
+  /** A public name for the session (for listing and revoking), unrelated to its token. */
+  id: string;
   kind: SessionKind;
   userId: string;
   createdAt: number;

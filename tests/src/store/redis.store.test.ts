@@ -50,6 +50,7 @@ function loginRequest(id: string, overrides: Partial<LoginRequestRecord> = {}): 
 function session(tokenHash: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
   return {
     tokenHash,
+    id: `id-${tokenHash}`,
     kind: "desktop",
     userId: "u1",
     createdAt: T0,
@@ -181,6 +182,7 @@ describe.skipIf(redisUrl === null)("Redis store", () => {
           "session:s1",
           "session:s2",
           "user-credentials:u1",
+          "user-sessions:u1",
           "user:u1",
           "username:山田",
         ]
@@ -193,7 +195,7 @@ describe.skipIf(redisUrl === null)("Redis store", () => {
     it('uses "countersign:" when no prefix is given', async () => {
       const plain = createRedisStore({ redis: layout, clock });
       await plain.createSession(session("s1"));
-      expect(await scanKeys(layout, "*")).toEqual(["countersign:session:s1"]);
+      expect(await scanKeys(layout, "*")).toEqual(["countersign:session:s1", "countersign:user-sessions:u1"]);
     });
 
     it("gives every expiring record a Redis TTL up to its own time, and keeps accounts", async () => {
@@ -207,6 +209,7 @@ describe.skipIf(redisUrl === null)("Redis store", () => {
         ["login-code:CODE-l2", 600_000],
         ["session:s1", 3_600_000],
         ["session:s2", 1_000],
+        ["user-sessions:u1", 3_600_000],
       ];
       for (const [key, lifetime] of expiring) {
         const left = await ttl(key);

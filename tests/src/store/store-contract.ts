@@ -67,6 +67,7 @@ function loginRequest(id: string, overrides: Partial<LoginRequestRecord> = {}): 
 function session(tokenHash: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
   return {
     tokenHash,
+    id: `id-${tokenHash}`,
     kind: "desktop",
     userId: "u1",
     createdAt: T0,
@@ -158,6 +159,30 @@ export function describeStoreContract(name: string, make: (clock: FakeClock) => 
         expect(await store.getCredential("c1")).toMatchObject({ counter: 5, lastUsedAt: T0 + 10 });
         await store.recordCredentialUse({ id: "unknown", counter: 1, usedAt: T0 });
         expect(await store.getCredential("unknown")).toBeNull();
+      });
+
+      it("removes a passkey but never a user's last one, nor someone else's", async () => {
+        await store.createUserWithCredential({ user: user("u1", "ana"), credential: credential("c1", "u1") });
+        await store.createUserWithCredential({ user: user("u2", "bea"), credential: credential("c9", "u2") });
+        expect(await store.removeCredential({ userId: "u1", credentialId: "c1" })).toBe("last_credential");
+        await store.addCredential({ ...credential("c2", "u1"), createdAt: T0 + 1 });
+        expect(await store.removeCredential({ userId: "u1", credentialId: "c9" })).toBe("not_found");
+        expect(await store.removeCredential({ userId: "u1", credentialId: "nope" })).toBe("not_found");
+        expect(await store.removeCredential({ userId: "u1", credentialId: "c1" })).toBe("removed");
+        expect(await store.getCredential("c1")).toBeNull();
+        expect((await store.listCredentials("u1")).map((item) => item.id)).toEqual(["c2"]);
+        expect(await store.removeCredential({ userId: "u1", credentialId: "c2" })).toBe("last_credential");
+      });
+
+      it("keeps at least one passkey when two removals race", async () => {
+        await store.createUserWithCredential({ user: user("u1", "ana"), credential: credential("c1", "u1") });
+        await store.addCredential(credential("c2", "u1"));
+        const results = await Promise.all([
+          store.removeCredential({ userId: "u1", credentialId: "c1" }),
+          store.removeCredential({ userId: "u1", credentialId: "c2" }),
+        ]);
+        expect(results.sort()).toEqual(["last_credential", "removed"]);
+        expect(await store.listCredentials("u1")).toHaveLength(1);
       });
 
       it("returns null for unknown ids", async () => {
@@ -280,6 +305,24 @@ export function describeStoreContract(name: string, make: (clock: FakeClock) => 
         expect(await store.deleteSession("s1")).toEqual(session("s1"));
         expect(await store.deleteSession("s1")).toBeNull();
         expect(await store.getSession("s1")).toBeNull();
+      });
+
+      it("lists a user's live sessions, oldest first, and only theirs", async () => {
+        await store.createSession(session("s2", { createdAt: T0 + 2 }));
+        await store.createSession(session("s1", { createdAt: T0 + 1, kind: "approver" }));
+        await store.createSession(session("s3", { userId: "u2" }));
+        await store.createSession(session("s4", { expiresAt: T0 + 10 }));
+        await store.createLoginRequest(loginRequest("l1", { status: "approved", version: 3 }));
+        await store.redeemLoginRequest({
+          expectedVersion: 3,
+          next: loginRequest("l1", { status: "redeemed", version: 4 }),
+          session: session("s5", { createdAt: T0 + 3 }),
+        });
+        await advance(10);
+        expect((await store.listSessions("u1")).map((item) => item.tokenHash)).toEqual(["s1", "s2", "s5"]);
+        await store.deleteSession("s2");
+        expect((await store.listSessions("u1")).map((item) => item.tokenHash)).toEqual(["s1", "s5"]);
+        expect(await store.listSessions("nobody")).toEqual([]);
       });
 
       it("forgets a session once it expires", async () => {

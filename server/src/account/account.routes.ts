@@ -1,0 +1,57 @@
+import { Router, type Request } from "express";
+import { API_PATHS, type ActivityResponse, type PasskeysResponse, type SessionsResponse } from "@countersign/shared";
+import { z } from "zod";
+import { AppError } from "../app-error.js";
+import { parseInput } from "../http/validate.js";
+import { readSessionToken } from "../session/session.cookies.js";
+import type { SessionService } from "../session/session.service.js";
+import type { SessionRecord } from "../store/store.js";
+import type { AccountService } from "./account.service.js";
+
+const idParams = z.object({ id: z.string().min(1).max(1366) });
+
+/** The account screens of the approver app; every route needs the approver's own session. */
+export function accountRoutes(deps: {
+  account: AccountService;
+  sessions: SessionService;
+  secureCookies: boolean;
+}): Router {
+  const router = Router();
+  const { account } = deps;
+
+  async function approverOf(req: Request): Promise<SessionRecord> {
+    const token = readSessionToken(req.headers.cookie, { kind: "approver", secure: deps.secureCookies });
+    const approver = await deps.sessions.findSession({ token, kind: "approver" });
+    if (approver === null) throw new AppError("UNAUTHENTICATED", "Sign in on this phone first.");
+    return approver;
+  }
+
+  router.get(API_PATHS.approverSessions, async (req, res) => {
+    const body: SessionsResponse = { sessions: await account.listSessions({ approver: await approverOf(req) }) };
+    res.json(body);
+  });
+
+  router.delete(API_PATHS.approverSessionById(":id"), async (req, res) => {
+    const { id } = parseInput(idParams, req.params);
+    await account.revokeSession({ approver: await approverOf(req), sessionId: id });
+    res.status(204).end();
+  });
+
+  router.get(API_PATHS.approverActivity, async (req, res) => {
+    const body: ActivityResponse = { activity: await account.listActivity({ approver: await approverOf(req) }) };
+    res.json(body);
+  });
+
+  router.get(API_PATHS.approverPasskeys, async (req, res) => {
+    const body: PasskeysResponse = { passkeys: await account.listPasskeys({ approver: await approverOf(req) }) };
+    res.json(body);
+  });
+
+  router.delete(API_PATHS.approverPasskey(":id"), async (req, res) => {
+    const { id } = parseInput(idParams, req.params);
+    await account.removePasskey({ approver: await approverOf(req), passkeyId: id });
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,80 @@
+import type { ActivityView, PasskeyView, SessionSummary } from "@countersign/shared";
+import { AppError } from "../app-error.js";
+import type { Clock } from "../clock.js";
+import type { RealtimePublisher } from "../realtime/realtime.publisher.js";
+import type { SessionRecord, Store } from "../store/store.js";
+
+/** What a signed-in person manages from the phone (DESIGN §3.4): sessions, activity, passkeys. */
+export interface AccountService {
+  listSessions(options: { approver: SessionRecord }): Promise<SessionSummary[]>;
+  /** Ends one of the person's sessions at once; a page signed in with it hears so live. */
+  revokeSession(options: { approver: SessionRecord; sessionId: string }): Promise<void>;
+  listActivity(options: { approver: SessionRecord }): Promise<ActivityView[]>;
+  listPasskeys(options: { approver: SessionRecord }): Promise<PasskeyView[]>;
+  removePasskey(options: { approver: SessionRecord; passkeyId: string }): Promise<void>;
+}
+
+const METHODS = { login_request: "qr", passkey: "passkey", enrolment: "enrolment" } as const;
+
+export function createAccountService(deps: {
+  store: Store;
+  clock: Clock;
+  publisher: RealtimePublisher;
+}): AccountService {
+  const { store } = deps;
+  return {
+    async listSessions({ approver }) {
+      const sessions = await store.listSessions(approver.userId);
+      return sessions.map((session) => ({
+        id: session.id,
+        kind: session.kind,
+        createdAt: session.createdAt,
+        expiresAt: session.expiresAt,
+        context: session.context,
+        method: METHODS[session.source.kind],
+        current: session.tokenHash === approver.tokenHash,
+      }));
+    },
+
+    async revokeSession({ approver, sessionId }) {
+      // Looked up among the person's own sessions only: nobody can end someone else's.
+      const target = (await store.listSessions(approver.userId)).find((session) => session.id === sessionId);
+      if (target === undefined) throw new AppError("NOT_FOUND", "No such session; it may have ended already.");
+      if ((await store.deleteSession(target.tokenHash)) === null) return;
+      deps.publisher.sessionEnded({ tokenHash: target.tokenHash, reason: "revoked" });
+      await store.appendActivity({
+        userId: approver.userId,
+        event: {
+          at: deps.clock.now(),
+          kind: "session_signed_out",
+          loginRequestId: null,
+          context: target.context,
+          detail: `revoked from ${approver.context.label}`,
+        },
+      });
+    },
+
+    async listActivity({ approver }) {
+      return store.listActivity(approver.userId);
+    },
+
+    async listPasskeys({ approver }) {
+      const passkeys = await store.listCredentials(approver.userId);
+      return passkeys.map((passkey) => ({
+        id: passkey.id,
+        label: passkey.label,
+        createdAt: passkey.createdAt,
+        lastUsedAt: passkey.lastUsedAt,
+        backedUp: passkey.backedUp,
+      }));
+    },
+
+    async removePasskey({ approver, passkeyId }) {
+      const result = await store.removeCredential({ userId: approver.userId, credentialId: passkeyId });
+      if (result === "not_found") throw new AppError("NOT_FOUND", "No such passkey on your account.");
+      if (result === "last_credential") {
+        throw new AppError("LAST_PASSKEY", "This is your only passkey. Add another before removing it.");
+      }
+    },
+  };
+}
