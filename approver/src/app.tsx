@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { parseApproverLoginFragment, type OpenApprovalBody } from "@countersign/shared";
+import { AccountView } from "./account-view.js";
 import { ScanView } from "./scan-view.js";
 import { useAccount } from "./use-account.js";
 import { useApproval } from "./use-approval.js";
@@ -73,6 +74,7 @@ function Home(props: { onCode: (code: string) => void }): React.JSX.Element {
       <button className="secondary scan" onClick={() => setScanning(true)}>
         Scan a QR code
       </button>
+      <AccountView session={account.session} />
     </section>
   );
 }

@@ -181,6 +181,26 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
     await phone.getByRole("img", { name: /QR code/ }).waitFor();
   });
 
+  it("signs a desktop page out live when the phone revokes its session", async () => {
+    const phone = await enrolledPhone("hal", "Hal");
+    const desktop = await openPage(DESKTOP_CONTEXT, false);
+    await desktop.goto(origin);
+    await phone.goto(await decodeQr(desktop.getByRole("img", { name: /QR code/ })));
+    await phone.getByRole("button", { name: "Approve" }).click();
+    await desktop.getByRole("heading", { name: "Signed in as Hal" }).waitFor();
+
+    await phone.goto(`${origin}/approve/`);
+    const devices = phone.getByRole("region", { name: "Signed-in devices" });
+    await devices.getByText("Linux · Chrome").waitFor();
+    await phone.getByRole("heading", { name: "Activity" }).waitFor();
+    await snapshot(phone, "phone-account");
+    await devices.getByRole("button", { name: "Sign out" }).click();
+    // The desktop page returns to the sign-in screen by itself, without a reload.
+    await desktop.getByRole("img", { name: /QR code/ }).waitFor();
+    expect(await desktop.getByRole("heading", { name: "Signed in as Hal" }).count()).toBe(0);
+    await devices.getByText("Linux · Chrome").waitFor({ state: "detached" });
+  });
+
   it("fits a 320 px wide screen without sideways scrolling, on both apps", async () => {
     const narrow = await openPage({ ...PHONE_CONTEXT, viewport: { width: 320, height: 640 } }, false);
     for (const path of ["/", "/approve/"]) {
