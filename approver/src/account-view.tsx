@@ -1,4 +1,5 @@
 import type { ActivityView, SessionView } from "@countersign/shared";
+import { SecondPhoneLink } from "./second-phone.js";
 import { useAccountDetails } from "./use-account-details.js";
 
 const ACTIVITY_LABELS: Record<ActivityView["kind"], string> = {
@@ -59,6 +60,7 @@ export function AccountView(props: { session: SessionView }): React.JSX.Element 
           Add a passkey
         </button>
       </section>
+      <SecondPhoneLink />
       <section aria-labelledby="activity-title">
         <h2 id="activity-title">Activity</h2>
         <ul className="items">

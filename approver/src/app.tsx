@@ -1,7 +1,8 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { parseApproverLoginFragment, type OpenApprovalBody } from "@countersign/shared";
+import { parseApproverEnrolFragment, parseApproverLoginFragment, type OpenApprovalBody } from "@countersign/shared";
 import { AccountView } from "./account-view.js";
 import { ScanView } from "./scan-view.js";
+import { JoinWithLink } from "./second-phone.js";
 import { useAccount } from "./use-account.js";
 import { useApproval } from "./use-approval.js";
 
@@ -19,11 +20,16 @@ export function App(): React.JSX.Element {
   const hash = useHash();
   const link = parseApproverLoginFragment(hash);
   const [typed, setTyped] = useState<string | null>(null);
+  const join = parseApproverEnrolFragment(hash);
   const request: OpenApprovalBody | null = link ?? (typed === null ? null : { userCode: typed });
+  let content: React.JSX.Element;
+  if (join !== null) content = <JoinWithLink token={join.token} onJoined={() => (window.location.hash = "")} />;
+  else if (request === null) content = <Home onCode={setTyped} />;
+  else content = <Review body={request} />;
   return (
     <main className="page">
       <h1>Countersign</h1>
-      {request === null ? <Home onCode={setTyped} /> : <Review body={request} />}
+      {content}
     </main>
   );
 }

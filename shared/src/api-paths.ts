@@ -24,6 +24,7 @@ export const API_PATHS = {
   approverSessionById: (id: string) => `/api/approver/sessions/${segment(id)}`,
   approverActivity: "/api/approver/activity",
   approverPasskeys: "/api/approver/passkeys",
+  approverEnrolmentLinks: "/api/approver/enrolment-links",
   approverPasskey: (id: string) => `/api/approver/passkeys/${segment(id)}`,
 } as const;
 
@@ -39,4 +40,14 @@ export function parseApproverLoginFragment(hash: string): { id: string; qrToken:
   const match = /^#\/r\/([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(hash);
   if (match === null) return null;
   return { id: match[1]!, qrToken: match[2]! };
+}
+
+/** The link a signed-in phone shows to let a second phone join the account. */
+export function approverEnrolmentUrl(options: { origin: string; token: string }): string {
+  return `${options.origin}${APPROVER_BASE_PATH}#/enrol/${options.token}`;
+}
+
+export function parseApproverEnrolFragment(hash: string): { token: string } | null {
+  const match = /^#\/enrol\/([A-Za-z0-9_-]+)$/.exec(hash);
+  return match === null ? null : { token: match[1]! };
 }

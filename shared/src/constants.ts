@@ -5,6 +5,8 @@ export const REDEEM_WINDOW_MS = 30_000;
 export const DEFAULT_SESSION_TTL_SECONDS = 7 * 24 * 60 * 60;
 /** WebAuthn ceremonies must finish within this; challenges die with them. */
 export const CEREMONY_TTL_MS = 5 * 60_000;
+/** How long a second-phone enrolment link works (once). */
+export const ENROLMENT_LINK_TTL_MS = 10 * 60_000;
 
 /** Bytes of randomness behind each secret; all ≥128 bits (DESIGN §6). */
 export const LOGIN_ID_BYTES = 16;

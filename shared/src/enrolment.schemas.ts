@@ -1,12 +1,18 @@
 import { z } from "zod";
 import { ceremonyIdSchema } from "./login-request.schemas.js";
 import { displayNameSchema, passkeyViewSchema, usernameSchema, userViewSchema } from "./user.schemas.js";
-import { authenticationResponseSchema, registrationResponseSchema, webauthnOptionsSchema } from "./webauthn.schemas.js";
+import {
+  authenticationResponseSchema,
+  base64url,
+  registrationResponseSchema,
+  webauthnOptionsSchema,
+} from "./webauthn.schemas.js";
 
-export const enrolmentOptionsBodySchema = z.object({
-  username: usernameSchema,
-  displayName: displayNameSchema,
-});
+export const enrolmentOptionsBodySchema = z.union([
+  z.object({ username: usernameSchema, displayName: displayNameSchema }).strict(),
+  /** A second phone, with a one-time link made by a signed-in phone of the account. */
+  z.object({ enrolmentToken: base64url({ max: 128 }) }).strict(),
+]);
 export type EnrolmentOptionsBody = z.infer<typeof enrolmentOptionsBodySchema>;
 
 export const enrolmentOptionsResponseSchema = z.object({
@@ -33,3 +39,10 @@ export const passkeySignInVerifyBodySchema = z.object({
   credential: authenticationResponseSchema,
 });
 export type PasskeySignInVerifyBody = z.infer<typeof passkeySignInVerifyBodySchema>;
+
+export const enrolmentLinkResponseSchema = z.object({
+  url: z.string(),
+  qrSvg: z.string(),
+  expiresAt: z.number(),
+});
+export type EnrolmentLinkResponse = z.infer<typeof enrolmentLinkResponseSchema>;

@@ -201,6 +201,20 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
     await devices.getByText("Linux · Chrome").waitFor({ state: "detached" });
   });
 
+  it("adds a second phone to the account with the one-time code the first phone shows", async () => {
+    const first = await enrolledPhone("ida", "Ida");
+    await first.getByRole("button", { name: "Show a code for another phone" }).click();
+    const link = await decodeQr(first.getByRole("img", { name: "QR code to add another phone to your account" }));
+    await snapshot(first, "phone-second-phone-code");
+    const second = await openPage(PHONE_CONTEXT, true);
+    await second.goto(link);
+    await second.getByRole("button", { name: "Create a passkey on this phone" }).click();
+    await second.getByText("Signed in as Ida").waitFor();
+    // Both phones are now listed among Ida's devices.
+    await expect.poll(async () => second.getByText("This phone").count()).toBe(1);
+    await second.getByRole("region", { name: "Signed-in devices" }).getByRole("button", { name: "Sign out" }).waitFor();
+  });
+
   it("fits a 320 px wide screen without sideways scrolling, on both apps", async () => {
     const narrow = await openPage({ ...PHONE_CONTEXT, viewport: { width: 320, height: 640 } }, false);
     for (const path of ["/", "/approve/"]) {

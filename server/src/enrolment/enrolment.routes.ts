@@ -3,8 +3,10 @@ import {
   API_PATHS,
   enrolmentOptionsBodySchema,
   enrolmentVerifyBodySchema,
+  type EnrolmentLinkResponse,
   type EnrolmentVerifyResponse,
 } from "@countersign/shared";
+import { AppError } from "../app-error.js";
 import type { Clock } from "../clock.js";
 import { clientContextOf } from "../http/client-context.middleware.js";
 import type { RateLimits } from "../http/rate-limits.js";
@@ -33,6 +35,14 @@ export function enrolmentRoutes(deps: {
     await deps.rateLimits.consume({ action: "enrol", key: req.ip ?? "unknown" });
     const response = await deps.enrolment.startEnrolment({ body, approver: await approverOf(req.headers.cookie) });
     res.json(response);
+  });
+
+  router.post(API_PATHS.approverEnrolmentLinks, async (req, res) => {
+    const approver = await approverOf(req.headers.cookie);
+    if (approver === null) throw new AppError("UNAUTHENTICATED", "Sign in on this phone first.");
+    await deps.rateLimits.consume({ action: "enrol", key: req.ip ?? "unknown" });
+    const body: EnrolmentLinkResponse = await deps.enrolment.createEnrolmentLink({ approver });
+    res.status(201).json(body);
   });
 
   router.post(API_PATHS.enrolmentVerify, async (req, res) => {

@@ -1,10 +1,15 @@
-import type {
-  EnrolmentOptionsBody,
-  EnrolmentOptionsResponse,
-  EnrolmentVerifyBody,
-  PasskeyView,
-  UserView,
+import {
+  approverEnrolmentUrl,
+  ENROLMENT_LINK_TTL_MS,
+  type EnrolmentLinkResponse,
+  type EnrolmentOptionsBody,
+  type EnrolmentOptionsResponse,
+  type EnrolmentVerifyBody,
+  type PasskeyView,
+  type UserView,
 } from "@countersign/shared";
+import { renderQrSvg } from "../login-request/qr-code.js";
+import { hashSecret } from "../tokens.js";
 import { AppError } from "../app-error.js";
 import type { Clock } from "../clock.js";
 import { randomToken, type Random } from "../random.js";
@@ -14,6 +19,8 @@ import type { CeremonyService } from "../webauthn/ceremony.service.js";
 import { buildRegistrationOptions, verifyRegistration, type RelyingParty } from "../webauthn/relying-party.js";
 
 export interface EnrolmentService {
+  /** A one-time link (and its QR) with which a second phone can join the approver's account. */
+  createEnrolmentLink(options: { approver: SessionRecord }): Promise<EnrolmentLinkResponse>;
   /**
    * Starts a passkey registration. A new username creates an account; an existing one is only
    * accepted from that account's own signed-in approver (adding another passkey).
@@ -40,11 +47,39 @@ export function createEnrolmentService(deps: {
   const { store, clock } = deps;
 
   return {
+    async createEnrolmentLink({ approver }) {
+      const token = randomToken(deps.random, 32);
+      const expiresAt = clock.now() + ENROLMENT_LINK_TTL_MS;
+      // Stored under the token's hash, like every other secret; the token lives only in the link.
+      await store.putCeremony({
+        id: hashSecret(token),
+        kind: "enrolment_link",
+        userId: approver.userId,
+        challenge: "",
+        expiresAt,
+      });
+      const url = approverEnrolmentUrl({ origin: deps.rp.origin, token });
+      return { url, qrSvg: await renderQrSvg(url), expiresAt };
+    },
+
     async startEnrolment({ body, approver }) {
-      const existing = await store.findUserByUsername(body.username);
       let owner: UserRecord | null = null;
-      if (existing !== null) {
-        if (approver?.userId !== existing.id) {
+      let viaLink = false;
+      if ("enrolmentToken" in body) {
+        // The link is spent here, whatever happens next: it works once (DESIGN §3.1).
+        const link = await store.takeCeremony(hashSecret(body.enrolmentToken));
+        owner =
+          link?.kind === "enrolment_link" && clock.now() < link.expiresAt ? await store.getUser(link.userId) : null;
+        if (owner === null) {
+          throw new AppError(
+            "CEREMONY_NOT_FOUND",
+            "This link expired or was already used. Make a new one on your phone.",
+          );
+        }
+        viaLink = true;
+      } else {
+        const existing = await store.findUserByUsername(body.username);
+        if (existing !== null && approver?.userId !== existing.id) {
           throw new AppError(
             "USERNAME_TAKEN",
             "This username is taken. To add a passkey to your account, sign in on a phone that already has one.",
@@ -53,13 +88,14 @@ export function createEnrolmentService(deps: {
         owner = existing;
       }
       const account = {
-        username: owner?.username ?? body.username,
-        displayName: owner?.displayName ?? body.displayName,
+        username: owner?.username ?? ("username" in body ? body.username : ""),
+        displayName: owner?.displayName ?? ("displayName" in body ? body.displayName : ""),
         webauthnUserId: owner?.webauthnUserId ?? randomToken(deps.random, 32),
       };
       const ceremony = await deps.ceremonies.startCeremony({
         kind: "registration",
         existingUserId: owner?.id ?? null,
+        viaLink,
         ...account,
       });
       const options = await buildRegistrationOptions({
@@ -76,8 +112,9 @@ export function createEnrolmentService(deps: {
       if (clock.now() >= ceremony.expiresAt) {
         throw new AppError("CEREMONY_NOT_FOUND", "This passkey prompt expired; start again.");
       }
-      // The session that started an add-passkey ceremony must still be the one finishing it.
-      if (ceremony.existingUserId !== null && approver?.userId !== ceremony.existingUserId) {
+      // The session that started an add-passkey ceremony must still be the one finishing it,
+      // unless a one-time link from the account's phone started it.
+      if (ceremony.existingUserId !== null && !ceremony.viaLink && approver?.userId !== ceremony.existingUserId) {
         throw new AppError("UNAUTHENTICATED", "Sign in on this phone again to add a passkey.");
       }
       const verified = await verifyRegistration({
@@ -124,9 +161,10 @@ export function createEnrolmentService(deps: {
         userId,
         event: { at: now, kind: "passkey_enrolled", loginRequestId: null, context: phone, detail: credential.label },
       });
-      // A new account is signed in on the phone that enrolled it; an existing one already is.
+      // A new account, or a second phone joining by link, is signed in on the phone that
+      // enrolled; a phone adding a passkey to its own account already is.
       const session =
-        ceremony.existingUserId === null
+        ceremony.existingUserId === null || ceremony.viaLink
           ? await deps.sessions.createSession({
               kind: "approver",
               userId,

@@ -55,12 +55,14 @@ export const ceremonyRecordSchema = z.intersection(
     z.object({
       kind: z.literal("registration"),
       existingUserId: z.string().nullable(),
+      viaLink: z.boolean(),
       username: z.string(),
       displayName: z.string(),
       webauthnUserId: z.string(),
     }),
     z.object({ kind: z.literal("approval"), loginRequestId: z.string() }),
     z.object({ kind: z.literal("passkey_sign_in") }),
+    z.object({ kind: z.literal("enrolment_link"), userId: z.string() }),
   ]),
 ) satisfies z.ZodType<CeremonyRecord>;
 

@@ -37,14 +37,18 @@ export type CeremonyRecord = {
 } & (
   | {
       kind: "registration";
-      /** Set when a signed-in person adds a passkey to their own account. */
+      /** Set when a passkey is added to an existing account. */
       existingUserId: string | null;
+      /** The addition was allowed by a one-time link from the account's phone, not a session here. */
+      viaLink: boolean;
       username: string;
       displayName: string;
       webauthnUserId: string;
     }
   | { kind: "approval"; loginRequestId: string }
   | { kind: "passkey_sign_in" }
+  /** A second-phone enrolment link; its id is the SHA-256 of the link's token. */
+  | { kind: "enrolment_link"; userId: string }
 );
 
 export interface LoginRequestRecord {
