@@ -27,6 +27,8 @@ import {
   registerSocketHandlers,
   type CountersignIo,
 } from "./realtime/socket.server.js";
+import { pushLoginRoutes } from "./push-login/push-login.routes.js";
+import { createPushLoginService } from "./push-login/push-login.service.js";
 import { passkeySignInRoutes } from "./passkey-sign-in/passkey-sign-in.routes.js";
 import { createPasskeySignInService } from "./passkey-sign-in/passkey-sign-in.service.js";
 import { sessionRoutes } from "./session/session.routes.js";
@@ -117,6 +119,7 @@ export function createApp(deps: AppDeps): App {
   const enrolment = createEnrolmentService({ store, clock, random, rp, ceremonies, sessions });
   const passkeySignIn = createPasskeySignInService({ store, clock, rp, ceremonies, sessions });
   const account = createAccountService({ store, clock, publisher });
+  const push = createPushLoginService({ store, clock, random, logins, rateLimits, publisher });
   const isStoreUnavailable = deps.isStoreUnavailable ?? (() => false);
   registerSocketHandlers(io, { logins, sessions, logger, secureCookies, isStoreUnavailable });
 
@@ -161,6 +164,7 @@ export function createApp(deps: AppDeps): App {
   api.use(sessionRoutes({ sessions, secureCookies }));
   api.use(passkeySignInRoutes({ passkeySignIn, sessions, rateLimits, clock, secureCookies }));
   api.use(accountRoutes({ account, sessions, secureCookies }));
+  api.use(pushLoginRoutes({ push, logins, sessions, rateLimits, secureCookies }));
   app.use(api);
   app.use("/api", (_req, _res, next) => next(new AppError("NOT_FOUND", "No such API route.")));
 

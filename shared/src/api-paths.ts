@@ -25,6 +25,11 @@ export const API_PATHS = {
   approverActivity: "/api/approver/activity",
   approverPasskeys: "/api/approver/passkeys",
   approverEnrolmentLinks: "/api/approver/enrolment-links",
+  approverInbox: "/api/approver/inbox",
+  pushLogins: "/api/push-logins",
+  pushMatch: (id: string) => `/api/push-logins/${segment(id)}/match`,
+  pushApprove: (id: string) => `/api/push-logins/${segment(id)}/approve`,
+  pushDeny: (id: string) => `/api/push-logins/${segment(id)}/deny`,
   approverPasskey: (id: string) => `/api/approver/passkeys/${segment(id)}`,
 } as const;
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ErrorBody } from "./errors.js";
 import { desktopSecretSchema, loginIdSchema, type LoginView } from "./login-request.schemas.js";
+import type { PushResolvedPayload, PushReview } from "./push-login.schemas.js";
 
 /** Socket.IO event names (DESIGN §5), in one place for the server and both apps. */
 export const SOCKET_EVENTS = {
@@ -8,6 +9,8 @@ export const SOCKET_EVENTS = {
   loginUnwatch: "login:unwatch",
   loginUpdate: "login:update",
   sessionEnded: "session:ended",
+  pushRequest: "push:request",
+  pushResolved: "push:resolved",
 } as const;
 
 /** Socket.IO rooms. */
@@ -40,4 +43,8 @@ export interface ClientToServerEvents {
 export interface ServerToClientEvents {
   [SOCKET_EVENTS.loginUpdate]: (login: LoginView) => void;
   [SOCKET_EVENTS.sessionEnded]: (payload: SessionEndedPayload) => void;
+  /** To the person's approver apps: a push request to review. */
+  [SOCKET_EVENTS.pushRequest]: (review: PushReview) => void;
+  /** To the person's approver apps: a push request was decided, expired or replaced anywhere. */
+  [SOCKET_EVENTS.pushResolved]: (payload: PushResolvedPayload) => void;
 }

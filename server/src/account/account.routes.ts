@@ -1,9 +1,8 @@
 import { Router, type Request } from "express";
 import { API_PATHS, type ActivityResponse, type PasskeysResponse, type SessionsResponse } from "@countersign/shared";
 import { z } from "zod";
-import { AppError } from "../app-error.js";
 import { parseInput } from "../http/validate.js";
-import { readSessionToken } from "../session/session.cookies.js";
+import { requireApprover } from "../session/approver-session.js";
 import type { SessionService } from "../session/session.service.js";
 import type { SessionRecord } from "../store/store.js";
 import type { AccountService } from "./account.service.js";
@@ -19,12 +18,7 @@ export function accountRoutes(deps: {
   const router = Router();
   const { account } = deps;
 
-  async function approverOf(req: Request): Promise<SessionRecord> {
-    const token = readSessionToken(req.headers.cookie, { kind: "approver", secure: deps.secureCookies });
-    const approver = await deps.sessions.findSession({ token, kind: "approver" });
-    if (approver === null) throw new AppError("UNAUTHENTICATED", "Sign in on this phone first.");
-    return approver;
-  }
+  const approverOf = (req: Request): Promise<SessionRecord> => requireApprover(req, deps);
 
   router.get(API_PATHS.approverSessions, async (req, res) => {
     const body: SessionsResponse = { sessions: await account.listSessions({ approver: await approverOf(req) }) };

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { AppError } from "../app-error.js";
 
-export type RateLimitedAction = "createLogin" | "enrol" | "lookupUserCode";
+export type RateLimitedAction = "createLogin" | "enrol" | "lookupUserCode" | "pushToUser";
 
 export interface RateLimitPolicy {
   points: number;
@@ -16,6 +16,8 @@ export const DEFAULT_RATE_LIMITS: RateLimitPolicies = {
   createLogin: { points: 30, durationSeconds: 60 },
   enrol: { points: 20, durationSeconds: 600 },
   lookupUserCode: { points: 10, durationSeconds: 60 },
+  // Per person, not per IP: at most 3 push requests reach someone's phone in 10 minutes.
+  pushToUser: { points: 3, durationSeconds: 600 },
 };
 
 export interface RateLimits {

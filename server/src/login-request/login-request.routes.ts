@@ -81,15 +81,21 @@ export function loginRequestRoutes(deps: {
   router.post(API_PATHS.loginApprovalOptions(":id"), async (req, res) => {
     const { id } = parseInput(idParams, req.params);
     const { qrToken } = parseInput(approvalOptionsBodySchema, req.body);
-    const approval: ApprovalCeremony = await logins.startApproval({ id, qrToken });
+    const approval: ApprovalCeremony = await logins.startApproval({ id, proof: { kind: "qr", qrToken } });
     res.json(approval);
   });
 
   router.post(API_PATHS.loginApprove(":id"), async (req, res) => {
     const { id } = parseInput(idParams, req.params);
-    const body = parseInput(approveBodySchema, req.body);
+    const { qrToken, ceremonyId, credential } = parseInput(approveBodySchema, req.body);
     const phone = clientContextOf(req);
-    const { request, user } = await logins.approve({ id, ...body, phone });
+    const { request, user } = await logins.approve({
+      id,
+      proof: { kind: "qr", qrToken },
+      ceremonyId,
+      credential,
+      phone,
+    });
     const response: ApproveResponse = { review: toLoginReview(request, { viewer: phone }), user };
     res.json(response);
   });
@@ -102,7 +108,13 @@ export function loginRequestRoutes(deps: {
       token: readSessionToken(req.headers.cookie, { kind: "approver", secure: deps.secureCookies }),
       kind: "approver",
     });
-    const request = await logins.deny({ id, qrToken, reason, phone, approverUserId: approver?.userId ?? null });
+    const request = await logins.deny({
+      id,
+      proof: { kind: "qr", qrToken },
+      reason,
+      phone,
+      approverUserId: approver?.userId ?? null,
+    });
     res.json({ review: toLoginReview(request, { viewer: phone }) });
   });
 

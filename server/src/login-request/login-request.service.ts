@@ -3,6 +3,7 @@ import {
   isLoginExpiredAt,
   isTerminalStatus,
   LOGIN_ID_BYTES,
+  PUSH_PAUSE_MS,
   REDEEM_WINDOW_MS,
   transitionLoginStatus,
   USER_CODE_ALPHABET,
@@ -17,7 +18,7 @@ import type { Clock, TimerHandle } from "../clock.js";
 import { randomString, randomToken, type Random } from "../random.js";
 import type { RealtimePublisher } from "../realtime/realtime.publisher.js";
 import type { SessionService, NewSession } from "../session/session.service.js";
-import type { ClientContext, LoginRequestRecord, Store } from "../store/store.js";
+import type { ClientContext, LoginRequestRecord, PushDetails, Store } from "../store/store.js";
 import { hashSecret, secretMatchesHash } from "../tokens.js";
 import type { CeremonyService } from "../webauthn/ceremony.service.js";
 import { verifyPasskeyAssertion } from "../webauthn/passkey-assertion.js";
@@ -34,8 +35,14 @@ export interface ApprovalCeremonyStart {
   options: Record<string, unknown>;
 }
 
+/**
+ * How a phone proves it may act on a request: the QR token it scanned (or got for a typed
+ * code), or, for a push request, being signed in as the person it was sent to.
+ */
+export type PhoneProof = { kind: "qr"; qrToken: string } | { kind: "push"; userId: string };
+
 export interface LoginRequestService {
-  createLoginRequest(options: { desktop: ClientContext }): Promise<{
+  createLoginRequest(options: { desktop: ClientContext; push?: PushDetails }): Promise<{
     request: LoginRequestRecord;
     desktopSecret: string;
     qrToken: string;
@@ -53,21 +60,36 @@ export interface LoginRequestService {
     qrToken: string;
     approval: ApprovalCeremonyStart;
   }>;
-  startApproval(options: { id: string; qrToken: string }): Promise<ApprovalCeremonyStart>;
+  startApproval(options: { id: string; proof: PhoneProof }): Promise<ApprovalCeremonyStart>;
   approve(options: {
     id: string;
-    qrToken: string;
+    proof: PhoneProof;
     ceremonyId: string;
     credential: AuthenticationResponse;
     phone: ClientContext;
   }): Promise<{ request: LoginRequestRecord; user: UserView }>;
   deny(options: {
     id: string;
-    qrToken: string;
+    proof: PhoneProof;
     reason: "not_me" | "cancelled";
     phone: ClientContext;
     approverUserId: string | null;
   }): Promise<LoginRequestRecord>;
+  /**
+   * The phone picked a number for a push request: the right one opens it for the passkey, a
+   * wrong one denies it (number matching, DESIGN §3.3).
+   */
+  matchPush(options: {
+    id: string;
+    userId: string;
+    choice: number;
+    phone: ClientContext;
+  }): Promise<
+    | { matched: true; request: LoginRequestRecord; approval: ApprovalCeremonyStart }
+    | { matched: false; request: LoginRequestRecord }
+  >;
+  /** A newer push request for the same person replaced this one. */
+  supersede(id: string): Promise<void>;
   /** Writes `expired` if the request's time is up; safe to call any number of times. */
   expireIfDue(id: string): Promise<LoginRequestRecord | null>;
   /** Makes sure this process will announce the request's expiry when its time comes. */
@@ -163,10 +185,15 @@ export function createLoginRequestService(deps: {
     return request;
   }
 
-  async function loadForPhone(id: string, qrToken: string): Promise<LoginRequestRecord> {
-    if (!deps.qrTokens.verify({ loginRequestId: id, token: qrToken })) throw notFoundError();
+  async function loadForPhone(id: string, proof: PhoneProof): Promise<LoginRequestRecord> {
+    if (proof.kind === "qr" && !deps.qrTokens.verify({ loginRequestId: id, token: proof.qrToken })) {
+      throw notFoundError();
+    }
     const request = await store.getLoginRequest(id);
     if (request === null) throw notFoundError();
+    // A push request is only for the person it was sent to, and never opened by a QR token.
+    if ((proof.kind === "push") !== (request.push !== null)) throw notFoundError();
+    if (proof.kind === "push" && request.push?.userId !== proof.userId) throw notFoundError();
     return request;
   }
 
@@ -186,7 +213,7 @@ export function createLoginRequestService(deps: {
   }
 
   return {
-    async createLoginRequest({ desktop }) {
+    async createLoginRequest({ desktop, push }) {
       for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt += 1) {
         const now = clock.now();
         const desktopSecret = randomToken(random, DESKTOP_SECRET_BYTES);
@@ -210,6 +237,7 @@ export function createLoginRequestService(deps: {
           approvedAt: null,
           redeemBy: null,
           denyReason: null,
+          push: push ?? null,
         };
         // A clash of user codes is rare (30^8 codes) but must never join two requests.
         if ((await store.createLoginRequest(request)) === "conflict") continue;
@@ -270,12 +298,13 @@ export function createLoginRequestService(deps: {
       let qrToken: string;
       if ("userCode" in body) {
         const found = await store.findLoginRequestByUserCode(body.userCode);
-        if (found === null)
+        // A push request is for its person's signed-in phones only, never for a typed code.
+        if (found === null || found.push !== null)
           throw new AppError("LOGIN_NOT_FOUND", "No sign-in request has this code. Check the code on the computer.");
         request = found;
         qrToken = deps.qrTokens.tokenFor({ loginRequestId: request.id });
       } else {
-        request = await loadForPhone(body.id, body.qrToken);
+        request = await loadForPhone(body.id, { kind: "qr", qrToken: body.qrToken });
         qrToken = body.qrToken;
       }
       const scanned = await applyEvent(request, "scan", (current) => ({
@@ -286,13 +315,13 @@ export function createLoginRequestService(deps: {
       return { request: scanned, qrToken, approval: await startApprovalFor(scanned) };
     },
 
-    async startApproval({ id, qrToken }) {
-      const request = await loadForPhone(id, qrToken);
+    async startApproval({ id, proof }) {
+      const request = await loadForPhone(id, proof);
       await ensureCanStillApprove(request);
       return startApprovalFor(request);
     },
 
-    async approve({ id, qrToken, ceremonyId, credential, phone }) {
+    async approve({ id, proof, ceremonyId, credential, phone }) {
       // Consumed first: whatever happens below, this challenge is spent (DESIGN §6).
       const ceremony = await deps.ceremonies.consumeCeremony({ id: ceremonyId, kind: "approval" });
       if (ceremony.loginRequestId !== id || clock.now() >= ceremony.expiresAt) {
@@ -301,7 +330,7 @@ export function createLoginRequestService(deps: {
           "This passkey prompt belongs to another request or expired; start again.",
         );
       }
-      const request = await loadForPhone(id, qrToken);
+      const request = await loadForPhone(id, proof);
       await ensureCanStillApprove(request);
 
       const { passkey, user } = await verifyPasskeyAssertion({
@@ -311,6 +340,10 @@ export function createLoginRequestService(deps: {
         challenge: ceremony.challenge,
         credential,
       });
+      // A push request is approved only with a passkey of the person it was sent to.
+      if (request.push !== null && request.push.userId !== user.id) {
+        throw new AppError("UNKNOWN_CREDENTIAL", "This passkey belongs to another account.");
+      }
       const now = clock.now();
 
       const approved = await applyEvent(request, "approve", () => ({
@@ -334,8 +367,8 @@ export function createLoginRequestService(deps: {
       return { request: approved, user: { id: user.id, username: user.username, displayName: user.displayName } };
     },
 
-    async deny({ id, qrToken, reason, phone, approverUserId }) {
-      const request = await loadForPhone(id, qrToken);
+    async deny({ id, proof, reason, phone, approverUserId }) {
+      const request = await loadForPhone(id, proof);
       const denied = await applyEvent(request, "deny", () => ({
         decidedAt: clock.now(),
         denyReason: reason,
@@ -352,8 +385,47 @@ export function createLoginRequestService(deps: {
             detail: reason,
           },
         });
+        // Against push fatigue: someone is trying; stop asking this person for a while.
+        if (reason === "not_me")
+          await store.pausePushes({ userId: approverUserId, until: clock.now() + PUSH_PAUSE_MS });
       }
       return denied;
+    },
+
+    async matchPush({ id, userId, choice, phone }) {
+      const request = await loadForPhone(id, { kind: "push", userId });
+      if (request.push?.matchNumber !== choice) {
+        const denied = await applyEvent(request, "deny", () => ({
+          decidedAt: clock.now(),
+          denyReason: "number_mismatch",
+          approver: phone,
+        }));
+        await store.appendActivity({
+          userId,
+          event: {
+            at: clock.now(),
+            kind: "login_denied",
+            loginRequestId: id,
+            context: denied.desktop,
+            detail: "number_mismatch",
+          },
+        });
+        return { matched: false, request: denied };
+      }
+      const scanned = await applyEvent(request, "scan", (current) => ({
+        scannedAt: current.scannedAt ?? clock.now(),
+        scannedBy: current.scannedBy ?? phone,
+      }));
+      return { matched: true, request: scanned, approval: await startApprovalFor(scanned) };
+    },
+
+    async supersede(id) {
+      const request = await store.getLoginRequest(id);
+      if (request === null || !transitionLoginStatus(request.status, "supersede").ok) return;
+      // Losing a race here means the old request was decided or expired meanwhile: nothing to do.
+      await applyEvent(request, "supersede", () => ({ decidedAt: clock.now() })).catch((error: unknown) => {
+        if (!(error instanceof AppError)) throw error;
+      });
     },
 
     expireIfDue,

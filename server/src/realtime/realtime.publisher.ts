@@ -1,4 +1,4 @@
-import type { SessionEndedPayload } from "@countersign/shared";
+import type { PushReview, SessionEndedPayload } from "@countersign/shared";
 import type { LoginRequestRecord } from "../store/store.js";
 
 /**
@@ -8,4 +8,6 @@ import type { LoginRequestRecord } from "../store/store.js";
 export interface RealtimePublisher {
   loginChanged(request: LoginRequestRecord): void;
   sessionEnded(options: { tokenHash: string; reason: SessionEndedPayload["reason"] }): void;
+  /** A push request for the person's approver apps. */
+  pushRequested(options: { userId: string; review: PushReview }): void;
 }

@@ -42,6 +42,14 @@ export function createSocketPublisher(io: CountersignIo): RealtimePublisher {
   return {
     loginChanged(request) {
       io.to(SOCKET_ROOMS.login(request.id)).emit(SOCKET_EVENTS.loginUpdate, toLoginView(request));
+      // Decided, expired or replaced anywhere: every phone's inbox drops it.
+      const waiting = request.status === "pending" || request.status === "scanned";
+      if (request.push !== null && request.push.userId !== "" && !waiting) {
+        io.to(SOCKET_ROOMS.user(request.push.userId)).emit(SOCKET_EVENTS.pushResolved, { id: request.id });
+      }
+    },
+    pushRequested({ userId, review }) {
+      io.to(SOCKET_ROOMS.user(userId)).emit(SOCKET_EVENTS.pushRequest, review);
     },
     sessionEnded({ tokenHash, reason }) {
       const room = SOCKET_ROOMS.session(tokenHash);

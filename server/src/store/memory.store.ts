@@ -28,6 +28,9 @@ export function createMemoryStore(options: { clock: Clock }): Store {
   const loginIdsByCode = new Map<string, string>();
   const sessions = new Map<string, SessionRecord>();
   const activity = new Map<string, ActivityRecord[]>();
+  /** Per user: something that lapses at `until` (the pending push, the push pause). */
+  const pendingPushes = new Map<string, { id: string; until: number }>();
+  const pushPauses = new Map<string, number>();
 
   const copy = structuredClone;
 
@@ -184,6 +187,23 @@ export function createMemoryStore(options: { clock: Clock }): Store {
         .filter((session): session is SessionRecord => session !== undefined && session.userId === userId)
         .sort((a, b) => a.createdAt - b.createdAt)
         .map((session) => copy(session));
+    },
+
+    async swapPendingPush({ userId, loginRequestId, until }) {
+      const previous = pendingPushes.get(userId);
+      pendingPushes.set(userId, { id: loginRequestId, until });
+      return previous !== undefined && previous.until > clock.now() ? previous.id : null;
+    },
+    async getPendingPush(userId) {
+      const pending = pendingPushes.get(userId);
+      return pending !== undefined && pending.until > clock.now() ? pending.id : null;
+    },
+    async pausePushes({ userId, until }) {
+      pushPauses.set(userId, Math.max(until, pushPauses.get(userId) ?? 0));
+    },
+    async pushesPausedUntil(userId) {
+      const until = pushPauses.get(userId);
+      return until !== undefined && until > clock.now() ? until : null;
     },
 
     async appendActivity({ userId, event }) {

@@ -28,6 +28,10 @@ export interface RedisKeys {
   userSessions(userId: string): string;
   /** List of JSON ActivityRecord, newest first, capped at ACTIVITY_LIMIT; never expires. */
   activity(userId: string): string;
+  /** "<until>:<loginId>": the user's one pending push request; TTL until then. */
+  pendingPush(userId: string): string;
+  /** The time (ms) until which pushes to the user are paused; TTL until then. */
+  pushPause(userId: string): string;
   /** The key every process derives QR tokens from (base64url); set once, never expires. */
   qrTokenKey(): string;
   /** Prefix of the Socket.IO Redis adapter's pub/sub channels. */
@@ -48,6 +52,8 @@ export function redisKeys(prefix: string): RedisKeys {
     session: (tokenHash) => `${prefix}session:${tokenHash}`,
     userSessions: (userId) => `${prefix}user-sessions:${userId}`,
     activity: (userId) => `${prefix}activity:${userId}`,
+    pendingPush: (userId) => `${prefix}pending-push:${userId}`,
+    pushPause: (userId) => `${prefix}push-pause:${userId}`,
     qrTokenKey: () => `${prefix}qr-token-key`,
     socketChannel: () => `${prefix}socket.io`,
     rateLimit: (action) => `${prefix}ratelimit:${action}`,

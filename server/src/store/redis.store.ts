@@ -68,6 +68,13 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
     return request.retainUntil > clock.now() ? request : null;
   };
 
+  /** "<until>:<id>" while its time has not passed, else null. */
+  const livePointer = (raw: string | null): string | null => {
+    if (raw === null) return null;
+    const separator = raw.indexOf(":");
+    return Number(raw.slice(0, separator)) > clock.now() ? raw.slice(separator + 1) : null;
+  };
+
   const liveSession = (raw: string | null): SessionRecord | null => {
     if (raw === null) return null;
     const session = parseStored(sessionRecordSchema, raw, "session");
@@ -245,6 +252,30 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
       // Sessions end by TTL without telling anyone; their index entries go here.
       if (ended.length > 0) await redis.srem(keys.userSessions(userId), ...ended);
       return sessions.sort((a, b) => a.createdAt - b.createdAt);
+    },
+
+    async swapPendingPush({ userId, loginRequestId, until }) {
+      // SET … GET swaps in one command: two racing pushes each get a different predecessor.
+      const previous = await redis.set(
+        keys.pendingPush(userId),
+        `${until}:${loginRequestId}`,
+        "PX",
+        ttlUntil(until),
+        "GET",
+      );
+      return livePointer(previous);
+    },
+    async getPendingPush(userId) {
+      return livePointer(await redis.get(keys.pendingPush(userId)));
+    },
+    async pausePushes({ userId, until }) {
+      const current = Number((await redis.get(keys.pushPause(userId))) ?? 0);
+      if (until > current) await redis.set(keys.pushPause(userId), String(until), "PX", ttlUntil(until));
+    },
+    async pushesPausedUntil(userId) {
+      const raw = await redis.get(keys.pushPause(userId));
+      const until = raw === null ? null : Number(raw);
+      return until !== null && until > clock.now() ? until : null;
     },
 
     async appendActivity({ userId, event }) {

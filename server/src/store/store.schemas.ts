@@ -85,6 +85,7 @@ export const loginRequestRecordSchema = z.object({
   approvedAt: z.number().nullable(),
   redeemBy: z.number().nullable(),
   denyReason: denyReasonSchema.nullable(),
+  push: z.object({ userId: z.string(), matchNumber: z.number().int(), choices: z.array(z.number().int()) }).nullable(),
 }) satisfies z.ZodType<LoginRequestRecord>;
 
 export const sessionRecordSchema = z.object({

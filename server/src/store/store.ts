@@ -65,6 +65,16 @@ export interface Store {
   /** The user's live sessions, of every kind, oldest first. */
   listSessions(userId: string): Promise<SessionRecord[]>;
 
+  /**
+   * Makes `loginRequestId` the user's one pending push request until `until`, and returns the
+   * one it replaces (to be superseded), in one step so two pushes can't both think they are it.
+   */
+  swapPendingPush(options: { userId: string; loginRequestId: string; until: number }): Promise<string | null>;
+  getPendingPush(userId: string): Promise<string | null>;
+  /** Stops pushes to the user until `until` (after "This wasn't me"). */
+  pausePushes(options: { userId: string; until: number }): Promise<void>;
+  pushesPausedUntil(userId: string): Promise<number | null>;
+
   /** Appends to the user's activity, keeping only the newest ACTIVITY_LIMIT. */
   appendActivity(options: { userId: string; event: ActivityRecord }): Promise<void>;
   /** Newest first. */

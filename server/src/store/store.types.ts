@@ -72,6 +72,16 @@ export interface LoginRequestRecord {
   approvedAt: number | null;
   redeemBy: number | null;
   denyReason: DenyReason | null;
+  /** Set for a push request (DESIGN §3.3): sent straight to this person's phones. */
+  push: PushDetails | null;
+}
+
+export interface PushDetails {
+  userId: string;
+  /** The two-digit number the desktop shows and the phone must pick. */
+  matchNumber: number;
+  /** The three numbers the phone offers, the right one among them. */
+  choices: number[];
 }
 
 export interface SessionRecord {

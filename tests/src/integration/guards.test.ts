@@ -355,6 +355,7 @@ describe("rate limits", () => {
         createLogin: { points: 100, durationSeconds: 60 },
         enrol: { points: 100, durationSeconds: 60 },
         lookupUserCode: { points: 3, durationSeconds: 60 },
+        pushToUser: { points: 100, durationSeconds: 60 },
       },
     });
     try {

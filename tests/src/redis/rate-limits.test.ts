@@ -25,6 +25,7 @@ describe.skipIf(redisUrl === null)("rate limits in Redis", () => {
       createLogin: { points: 3, durationSeconds: 60 },
       enrol: { points: 3, durationSeconds: 60 },
       lookupUserCode: { points: 3, durationSeconds: 60 },
+      pushToUser: { points: 3, durationSeconds: 60 },
     };
     // One limiter per "process", as each server process builds its own.
     const [a, b] = [

@@ -43,6 +43,7 @@ function loginRequest(id: string, overrides: Partial<LoginRequestRecord> = {}): 
     approvedAt: null,
     redeemBy: null,
     denyReason: null,
+    push: null,
     ...overrides,
   };
 }

@@ -60,6 +60,7 @@ function loginRequest(id: string, overrides: Partial<LoginRequestRecord> = {}): 
     approvedAt: null,
     redeemBy: null,
     denyReason: null,
+    push: null,
     ...overrides,
   };
 }
@@ -329,6 +330,38 @@ export function describeStoreContract(name: string, make: (clock: FakeClock) => 
         await store.createSession(session("s1"));
         await advance(3_600_000);
         expect(await store.getSession("s1")).toBeNull();
+      });
+    });
+
+    describe("push requests", () => {
+      it("keeps one pending push per user: each swap returns the one it replaced", async () => {
+        expect(await store.swapPendingPush({ userId: "u1", loginRequestId: "p1", until: T0 + 120_000 })).toBeNull();
+        expect(await store.swapPendingPush({ userId: "u1", loginRequestId: "p2", until: T0 + 120_000 })).toBe("p1");
+        expect(await store.getPendingPush("u1")).toBe("p2");
+        expect(await store.getPendingPush("u2")).toBeNull();
+        await advance(120_000);
+        expect(await store.getPendingPush("u1")).toBeNull();
+        expect(await store.swapPendingPush({ userId: "u1", loginRequestId: "p3", until: T0 + 240_000 })).toBeNull();
+      });
+
+      it("gives each of many racing pushes a different predecessor", async () => {
+        const previous = await Promise.all(
+          Array.from({ length: 10 }, (_, index) =>
+            store.swapPendingPush({ userId: "u1", loginRequestId: `p${index}`, until: T0 + 60_000 }),
+          ),
+        );
+        // One saw nothing; the other nine each replaced a different one: none is lost unsuperseded.
+        expect(previous.filter((id) => id === null)).toHaveLength(1);
+        expect(new Set(previous.filter((id) => id !== null)).size).toBe(9);
+      });
+
+      it("pauses pushes until a time, never shortening a pause", async () => {
+        expect(await store.pushesPausedUntil("u1")).toBeNull();
+        await store.pausePushes({ userId: "u1", until: T0 + 20_000 });
+        await store.pausePushes({ userId: "u1", until: T0 + 10_000 });
+        expect(await store.pushesPausedUntil("u1")).toBe(T0 + 20_000);
+        await advance(20_000);
+        expect(await store.pushesPausedUntil("u1")).toBeNull();
       });
     });
 

@@ -5,6 +5,7 @@ import {
   type ClientToServerEvents,
   type LoginStatus,
   type LoginView,
+  type PushReview,
   type ServerToClientEvents,
   type SessionEndedPayload,
 } from "@countersign/shared";
@@ -91,5 +92,34 @@ export class DesktopSocket {
 
   private notify(): void {
     for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+/** An approver app's socket: signed in by its cookie, it records the push requests it is sent. */
+export class ApproverSocket {
+  readonly socket: CountersignSocket;
+  readonly requests: PushReview[] = [];
+  readonly resolved: string[] = [];
+
+  constructor(baseUrl: string, options: { cookie: string }) {
+    this.socket = io(baseUrl, {
+      transports: ["websocket"],
+      reconnection: false,
+      forceNew: true,
+      extraHeaders: { origin: baseUrl, cookie: options.cookie },
+    });
+    this.socket.on(SOCKET_EVENTS.pushRequest, (review) => this.requests.push(review));
+    this.socket.on(SOCKET_EVENTS.pushResolved, ({ id }) => this.resolved.push(id));
+  }
+
+  connected(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.socket.once("connect", () => resolve());
+      this.socket.once("connect_error", reject);
+    });
+  }
+
+  close(): void {
+    this.socket.close();
   }
 }
