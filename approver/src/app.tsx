@@ -1,7 +1,9 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { parseApproverEnrolFragment, parseApproverLoginFragment, type OpenApprovalBody } from "@countersign/shared";
 import { AccountView } from "./account-view.js";
+import { PushCard } from "./push-card.js";
 import { ScanView } from "./scan-view.js";
+import { useInbox } from "./use-inbox.js";
 import { JoinWithLink } from "./second-phone.js";
 import { useAccount } from "./use-account.js";
 import { useApproval } from "./use-approval.js";
@@ -71,6 +73,7 @@ function Home(props: { onCode: (code: string) => void }): React.JSX.Element {
       <p>
         Signed in as <strong>{account.session.user.displayName}</strong> ({account.session.user.username}).
       </p>
+      <Inbox />
       <form onSubmit={submitCode}>
         <label>
           Code shown on the computer <input name="code" autoCapitalize="characters" required />
@@ -153,4 +156,18 @@ function TimeLeft(props: { until: number }): React.JSX.Element {
   }, []);
   const seconds = Math.max(0, Math.round((props.until - now) / 1000));
   return <>{seconds > 0 ? `${seconds} s` : "expired"}</>;
+}
+
+function Inbox(): React.JSX.Element | null {
+  const requests = useInbox();
+  const [outcome, setOutcome] = useState<string | null>(null);
+  if (requests.length === 0 && outcome === null) return null;
+  return (
+    <section aria-label="Sign-in requests" aria-live="polite">
+      {outcome !== null && <p role="status">{outcome}</p>}
+      {requests.map((review) => (
+        <PushCard key={review.id} review={review} onDone={setOutcome} />
+      ))}
+    </section>
+  );
 }

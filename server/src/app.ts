@@ -14,7 +14,7 @@ import { createEnrolmentService } from "./enrolment/enrolment.service.js";
 import { bodyParserErrors, jsonBodies, requireSameOrigin } from "./http/api-guards.js";
 import { createErrorHandler } from "./http/error-handler.js";
 import { healthRoutes } from "./http/health.routes.js";
-import { createMemoryRateLimits, type RateLimits } from "./http/rate-limits.js";
+import { createMemoryRateLimits, rateLimitPolicies, type RateLimits } from "./http/rate-limits.js";
 import { logRequests } from "./http/request-log.js";
 import { serveApps } from "./http/static-apps.js";
 import { loginRequestRoutes } from "./login-request/login-request.routes.js";
@@ -82,7 +82,7 @@ export interface App {
 export function createApp(deps: AppDeps): App {
   const { config, store, clock, random, logger } = deps;
   const secureCookies = config.secureCookies;
-  const rateLimits = deps.rateLimits ?? createMemoryRateLimits();
+  const rateLimits = deps.rateLimits ?? createMemoryRateLimits(rateLimitPolicies(config));
 
   const app = express();
   app.set("trust proxy", config.trustProxy);
@@ -115,6 +115,7 @@ export function createApp(deps: AppDeps): App {
     sessions,
     publisher,
     loginTtlMs: config.loginTtlSeconds * 1000,
+    pushPauseMs: config.pushPauseMinutes * 60_000,
   });
   const enrolment = createEnrolmentService({ store, clock, random, rp, ceremonies, sessions });
   const passkeySignIn = createPasskeySignInService({ store, clock, rp, ceremonies, sessions });

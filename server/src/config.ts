@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
-import { DEFAULT_LOGIN_TTL_SECONDS, DEFAULT_SESSION_TTL_SECONDS } from "@countersign/shared";
+import { DEFAULT_LOGIN_TTL_SECONDS, DEFAULT_SESSION_TTL_SECONDS, PUSH_PAUSE_MS } from "@countersign/shared";
 
 /**
  * Configuration from the environment (DESIGN §7), validated once at start-up. A bad value stops
@@ -17,6 +17,10 @@ export interface Config {
   redisKeyPrefix: string;
   loginTtlSeconds: number;
   sessionTtlSeconds: number;
+  /** How many push requests may reach one person's phones in 10 minutes. */
+  pushLimitPer10Minutes: number;
+  /** How long pushes to a person pause after they report "This wasn't me". */
+  pushPauseMinutes: number;
   trustProxy: boolean | number | string;
   tls: { certFile: string; keyFile: string } | null;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -82,6 +86,8 @@ const envSchema = z.object({
   ),
   LOGIN_TTL_SECONDS: integer({ min: 10, max: 3600, fallback: DEFAULT_LOGIN_TTL_SECONDS }),
   SESSION_TTL_SECONDS: integer({ min: 60, max: 366 * 24 * 3600, fallback: DEFAULT_SESSION_TTL_SECONDS }),
+  PUSH_LIMIT_PER_10_MINUTES: integer({ min: 1, max: 100, fallback: 3 }),
+  PUSH_PAUSE_MINUTES: integer({ min: 0, max: 24 * 60, fallback: PUSH_PAUSE_MS / 60_000 }),
   TRUST_PROXY: optionalText.transform((value, ctx) => {
     if (value === undefined || value === "false") return false;
     if (value === "true") return true;
@@ -147,6 +153,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisKeyPrefix: values.REDIS_KEY_PREFIX ?? "countersign:",
     loginTtlSeconds: values.LOGIN_TTL_SECONDS,
     sessionTtlSeconds: values.SESSION_TTL_SECONDS,
+    pushLimitPer10Minutes: values.PUSH_LIMIT_PER_10_MINUTES,
+    pushPauseMinutes: values.PUSH_PAUSE_MINUTES,
     trustProxy: values.TRUST_PROXY,
     tls:
       values.TLS_CERT_FILE !== undefined && values.TLS_KEY_FILE !== undefined

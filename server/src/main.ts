@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { createApp, type AppDeps } from "./app.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { rateLimitPolicies } from "./http/rate-limits.js";
 import { createLogger } from "./logger.js";
 import { cryptoRandom } from "./random.js";
 import { connectRedisDeployment } from "./redis/redis.deployment.js";
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
       clock: systemClock,
       random: cryptoRandom,
       logger,
+      rateLimits: rateLimitPolicies(config),
     });
     logger.info({ keyPrefix: config.redisKeyPrefix }, "using the Redis store");
     storeDeps = redis.deps;

@@ -5,7 +5,7 @@ export const REDEEM_WINDOW_MS = 30_000;
 export const DEFAULT_SESSION_TTL_SECONDS = 7 * 24 * 60 * 60;
 /** WebAuthn ceremonies must finish within this; challenges die with them. */
 export const CEREMONY_TTL_MS = 5 * 60_000;
-/** Pushes to a person pause this long after they report "This wasn't me" (Duo mutes 20 min). */
+/** By default, pushes to a person pause this long after they report "This wasn't me" (Duo mutes 20 min). */
 export const PUSH_PAUSE_MS = 20 * 60_000;
 
 /** How long a second-phone enrolment link works (once). */

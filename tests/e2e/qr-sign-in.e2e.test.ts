@@ -215,6 +215,29 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
     await second.getByRole("region", { name: "Signed-in devices" }).getByRole("button", { name: "Sign out" }).waitFor();
   });
 
+  it("push: the desktop sends the request to the phone, which picks the number and approves", async () => {
+    const phone = await enrolledPhone("jo", "Jo");
+    const desktop = await openPage(DESKTOP_CONTEXT, false);
+    await desktop.goto(origin);
+    await desktop.getByLabel("Username").fill("jo");
+    await desktop.getByRole("button", { name: "Send to my phone" }).click();
+    const number = desktop.getByLabel(/^number \d\d$/);
+    const matchNumber = (await number.innerText()).trim();
+    await snapshot(desktop, "desktop-push");
+
+    // The request appears on the phone by itself, without a reload.
+    const card = phone.getByRole("article", { name: "Sign-in request" });
+    await card.waitFor();
+    await snapshot(phone, "phone-push");
+    await card.getByRole("button", { name: matchNumber, exact: true }).click();
+    await desktop.getByText(/Opened on Pixel 8/).waitFor();
+    await card.getByRole("button", { name: "Approve" }).click();
+    await phone.getByText("Approved. You can return to your computer.").waitFor();
+    // Decided here, so it leaves the inbox (as it does on the person's other phones).
+    await card.waitFor({ state: "detached" });
+    await desktop.getByRole("heading", { name: "Signed in as Jo" }).waitFor();
+  });
+
   it("fits a 320 px wide screen without sideways scrolling, on both apps", async () => {
     const narrow = await openPage({ ...PHONE_CONTEXT, viewport: { width: 320, height: 640 } }, false);
     for (const path of ["/", "/approve/"]) {

@@ -1,12 +1,12 @@
-import { useEffect, useState } from "react";
-import type { CreateLoginResponse, LoginView, SessionView } from "@countersign/shared";
+import { useEffect, useState, type FormEvent } from "react";
+import type { CreateLoginResponse, CreatePushLoginResponse, LoginView, SessionView } from "@countersign/shared";
 import { useSignIn } from "./use-sign-in.js";
 
 /** On a phone, scanning your own screen is impossible: offer the passkey first. */
 const onPhone = window.matchMedia("(pointer: coarse) and (max-width: 700px)").matches;
 
 export function App(): React.JSX.Element {
-  const { state, connected, passkeyProblem, newCode, signInWithPasskey, signOut } = useSignIn();
+  const { state, connected, passkeyProblem, newCode, sendToPhone, signInWithPasskey, signOut } = useSignIn();
   const [showQr, setShowQr] = useState(!onPhone);
   return (
     <main className="page">
@@ -27,7 +27,10 @@ export function App(): React.JSX.Element {
         <>
           {onPhone && <PasskeySignIn onSignIn={signInWithPasskey} problem={passkeyProblem} prominent />}
           {showQr ? (
-            <SignIn created={state.created} login={state.login} onNewCode={newCode} />
+            <>
+              <SignIn created={state.created} login={state.login} onNewCode={newCode} />
+              <SendToPhone onSend={sendToPhone} />
+            </>
           ) : (
             <button className="secondary" onClick={() => setShowQr(true)}>
               Use a QR code instead
@@ -36,8 +39,58 @@ export function App(): React.JSX.Element {
           {!onPhone && <PasskeySignIn onSignIn={signInWithPasskey} problem={passkeyProblem} prominent={false} />}
         </>
       )}
+      {state.screen === "push" && (
+        <PushWaiting username={state.username} created={state.created} login={state.login} onNewCode={newCode} />
+      )}
       {state.screen === "signed-in" && <SignedIn session={state.session} onSignOut={signOut} />}
     </main>
+  );
+}
+
+function SendToPhone(props: { onSend: (username: string) => void }): React.JSX.Element {
+  const submit = (event: FormEvent<HTMLFormElement>): void => {
+    event.preventDefault();
+    props.onSend(String(new FormData(event.currentTarget).get("username")));
+  };
+  return (
+    <form className="push-form" onSubmit={submit} aria-labelledby="push-title">
+      <h2 id="push-title">Or send the request to your phone</h2>
+      <label>
+        Username <input name="username" autoComplete="username" required />
+      </label>
+      <button type="submit">Send to my phone</button>
+    </form>
+  );
+}
+
+function PushWaiting(props: {
+  username: string;
+  created: CreatePushLoginResponse;
+  login: LoginView;
+  onNewCode: () => void;
+}): React.JSX.Element {
+  const { login } = props;
+  const waiting = login.status === "pending" || login.status === "scanned";
+  return (
+    <section aria-labelledby="push-waiting-title">
+      <h2 id="push-waiting-title">Check your phone</h2>
+      {/* The same words whether or not the account exists: nothing to learn from them. */}
+      <p>If {props.username} uses Countersign on a phone, a sign-in request is on its way there.</p>
+      {waiting && (
+        <p className="match">
+          Pick this number on your phone:{" "}
+          <strong aria-label={`number ${props.created.matchNumber}`}>{props.created.matchNumber}</strong>
+        </p>
+      )}
+      <p className="status" aria-live="polite">
+        {login.status === "denied" && login.denyReason === "number_mismatch"
+          ? "The wrong number was picked on the phone, so the request was denied."
+          : describe(login)}
+      </p>
+      {!waiting && login.status !== "approved" && login.status !== "redeemed" && (
+        <button onClick={props.onNewCode}>Start again</button>
+      )}
+    </section>
   );
 }
 

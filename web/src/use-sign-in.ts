@@ -4,6 +4,7 @@ import {
   API_PATHS,
   isTerminalStatus,
   type CreateLoginResponse,
+  type CreatePushLoginResponse,
   type LoginView,
   type PasskeySignInOptionsResponse,
   type SessionResponse,
@@ -17,6 +18,7 @@ export type SignInState =
   | { screen: "loading" }
   | { screen: "signed-in"; session: SessionView }
   | { screen: "qr"; created: CreateLoginResponse; login: LoginView }
+  | { screen: "push"; created: CreatePushLoginResponse; username: string; login: LoginView }
   | { screen: "error"; message: string };
 
 const messageOf = (error: unknown, fallback: string): string => (error instanceof ApiError ? error.message : fallback);
@@ -27,6 +29,7 @@ export function useSignIn(): {
   connected: boolean;
   passkeyProblem: string | null;
   newCode: () => void;
+  sendToPhone: (username: string) => void;
   signInWithPasskey: () => void;
   signOut: () => void;
 } {
@@ -35,8 +38,11 @@ export function useSignIn(): {
   const [passkeyProblem, setPasskeyProblem] = useState<string | null>(null);
   const socketRef = useRef<LoginSocket | null>(null);
   const createdRef = useRef<CreateLoginResponse | null>(null);
+  /** The push request this page waits on instead of the QR one, with the username it was for. */
+  const pushRef = useRef<{ created: CreatePushLoginResponse; username: string } | null>(null);
 
   const follow = useCallback((created: CreateLoginResponse, login: LoginView) => {
+    pushRef.current = null;
     createdRef.current = created;
     pendingLogin.save(created);
     setState({ screen: "qr", created, login });
@@ -61,7 +67,7 @@ export function useSignIn(): {
   }, []);
 
   const redeem = useCallback(
-    async (created: CreateLoginResponse) => {
+    async (created: { login: LoginView; desktopSecret: string }) => {
       try {
         const { session } = await callApi<SessionResponse>("POST", API_PATHS.loginRedeem(created.login.id), {
           desktopSecret: created.desktopSecret,
@@ -78,6 +84,12 @@ export function useSignIn(): {
   useEffect(() => {
     const socket = new LoginSocket({
       onLogin: (login) => {
+        const pushed = pushRef.current;
+        if (pushed !== null) {
+          setState({ screen: "push", ...pushed, login });
+          if (login.status === "approved") void redeem(pushed.created);
+          return;
+        }
         const created = createdRef.current;
         if (created === null) return;
         setState({ screen: "qr", created, login });
@@ -105,7 +117,7 @@ export function useSignIn(): {
   }, [follow, redeem, signedIn, startLogin]);
 
   const newCode = useCallback(() => {
-    const created = createdRef.current;
+    const created = createdRef.current ?? pushRef.current?.created ?? null;
     if (created !== null) {
       // Whatever state it is in, the old request must not stay approvable once it is abandoned.
       void callApi("POST", API_PATHS.loginCancel(created.login.id), { desktopSecret: created.desktopSecret }).catch(
@@ -138,9 +150,30 @@ export function useSignIn(): {
     })();
   }, [signedIn]);
 
+  const sendToPhone = useCallback((username: string) => {
+    void (async () => {
+      try {
+        const created = await callApi<CreatePushLoginResponse>("POST", API_PATHS.pushLogins, { username });
+        const abandoned = createdRef.current;
+        if (abandoned !== null) {
+          void callApi("POST", API_PATHS.loginCancel(abandoned.login.id), {
+            desktopSecret: abandoned.desktopSecret,
+          }).catch(() => undefined);
+        }
+        createdRef.current = null;
+        pendingLogin.clear();
+        pushRef.current = { created, username };
+        setState({ screen: "push", created, username, login: created.login });
+        socketRef.current?.watch({ id: created.login.id, desktopSecret: created.desktopSecret });
+      } catch (error) {
+        setState({ screen: "error", message: messageOf(error, "Could not send the request.") });
+      }
+    })();
+  }, []);
+
   const signOut = useCallback(() => {
     void callApi("DELETE", API_PATHS.session).finally(() => void startLogin());
   }, [startLogin]);
 
-  return { state, connected, passkeyProblem, newCode, signInWithPasskey, signOut };
+  return { state, connected, passkeyProblem, newCode, sendToPhone, signInWithPasskey, signOut };
 }

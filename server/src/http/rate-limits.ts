@@ -20,6 +20,11 @@ export const DEFAULT_RATE_LIMITS: RateLimitPolicies = {
   pushToUser: { points: 3, durationSeconds: 600 },
 };
 
+/** The default limits, with the per-person push limit the configuration asks for. */
+export function rateLimitPolicies(options: { pushLimitPer10Minutes: number }): RateLimitPolicies {
+  return { ...DEFAULT_RATE_LIMITS, pushToUser: { points: options.pushLimitPer10Minutes, durationSeconds: 600 } };
+}
+
 export interface RateLimits {
   /** Spends one point for `key`; throws RATE_LIMITED (429 with Retry-After) when none are left. */
   consume(options: { action: RateLimitedAction; key: string }): Promise<void>;

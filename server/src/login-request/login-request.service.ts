@@ -3,7 +3,6 @@ import {
   isLoginExpiredAt,
   isTerminalStatus,
   LOGIN_ID_BYTES,
-  PUSH_PAUSE_MS,
   REDEEM_WINDOW_MS,
   transitionLoginStatus,
   USER_CODE_ALPHABET,
@@ -107,6 +106,8 @@ export function createLoginRequestService(deps: {
   sessions: SessionService;
   publisher: RealtimePublisher;
   loginTtlMs: number;
+  /** How long pushes to a person pause after "This wasn't me". */
+  pushPauseMs: number;
 }): LoginRequestService {
   const { store, clock, random } = deps;
   const expiryTimers = new Map<string, TimerHandle>();
@@ -386,8 +387,9 @@ export function createLoginRequestService(deps: {
           },
         });
         // Against push fatigue: someone is trying; stop asking this person for a while.
-        if (reason === "not_me")
-          await store.pausePushes({ userId: approverUserId, until: clock.now() + PUSH_PAUSE_MS });
+        if (reason === "not_me" && deps.pushPauseMs > 0) {
+          await store.pausePushes({ userId: approverUserId, until: clock.now() + deps.pushPauseMs });
+        }
       }
       return denied;
     },

@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { AppDeps } from "../app.js";
 import type { Clock } from "../clock.js";
-import { createRedisRateLimits } from "../http/rate-limits.js";
+import { createRedisRateLimits, type RateLimitPolicies } from "../http/rate-limits.js";
 import type { Random } from "../random.js";
 import { redisKeys } from "../store/redis.keys.js";
 import { createRedisStore } from "../store/redis.store.js";
@@ -28,6 +28,7 @@ export async function connectRedisDeployment(options: {
   clock: Clock;
   random: Random;
   logger: Logger;
+  rateLimits: RateLimitPolicies;
 }): Promise<RedisDeployment> {
   const redis = createRedisClient({ url: options.url, name: "store" });
   const publisher = createRedisClient({ url: options.url, name: "pub" });
@@ -61,7 +62,7 @@ export async function connectRedisDeployment(options: {
     deps: {
       store,
       qrTokenKey,
-      rateLimits: createRedisRateLimits({ redis, keyFor: keys.rateLimit }),
+      rateLimits: createRedisRateLimits({ redis, keyFor: keys.rateLimit, policies: options.rateLimits }),
       socketAdapter: createAdapter(publisher, subscriber, { key: keys.socketChannel() }),
       isStoreUnavailable: isRedisUnavailable,
       checkStore: async () => {

@@ -1,0 +1,89 @@
+import { startAuthentication } from "@simplewebauthn/browser";
+import { useState } from "react";
+import { API_PATHS, type ApprovalCeremony, type PushMatchResponse, type PushReview } from "@countersign/shared";
+import { ApiError, callApi } from "./api-client.js";
+
+type Step = { step: "choose" } | { step: "confirm"; approval: ApprovalCeremony };
+
+const WARNING =
+  "Only approve if you are signing in on a computer yourself right now. Never approve because someone asked you to.";
+
+/**
+ * One push request: pick the number the computer shows, then approve with the passkey, or deny.
+ * Its outcome goes to `onDone`, not into the card: once decided, the request leaves every
+ * phone's inbox (this one's too), but this phone still says what happened.
+ */
+export function PushCard(props: { review: PushReview; onDone: (message: string) => void }): React.JSX.Element {
+  const { review, onDone } = props;
+  const [state, setState] = useState<Step>({ step: "choose" });
+  const [busy, setBusy] = useState(false);
+  const fail = (error: unknown): void => onDone(error instanceof ApiError ? error.message : "That did not work.");
+
+  const choose = (choice: number): void => {
+    setBusy(true);
+    callApi<PushMatchResponse>("POST", API_PATHS.pushMatch(review.id), { choice })
+      .then((result) => {
+        if (result.matched) setState({ step: "confirm", approval: result.approval });
+        else onDone("That was not the number on the computer, so the request was denied.");
+      })
+      .catch(fail)
+      .finally(() => setBusy(false));
+  };
+
+  const approve = (approval: ApprovalCeremony): void => {
+    setBusy(true);
+    void (async () => {
+      try {
+        const credential = await startAuthentication({ optionsJSON: approval.options as never });
+        await callApi("POST", API_PATHS.pushApprove(review.id), { ceremonyId: approval.ceremonyId, credential });
+        onDone("Approved. You can return to your computer.");
+      } catch (error) {
+        fail(error);
+      } finally {
+        setBusy(false);
+      }
+    })();
+  };
+
+  const deny = (reason: "not_me" | "cancelled"): void => {
+    callApi("POST", API_PATHS.pushDeny(review.id), { reason })
+      .then(() => onDone("Denied. Nobody was signed in."))
+      .catch(fail);
+  };
+
+  return (
+    <article className="push-card" aria-label="Sign-in request">
+      <h2>Sign in on a computer?</h2>
+      <p>
+        {review.desktop.browser ?? "Unknown browser"} on {review.desktop.os ?? "an unknown system"}
+        {review.desktop.ip === null ? "" : ` · ${review.desktop.ip}`} ·{" "}
+        {new Date(review.createdAt).toLocaleTimeString()}
+      </p>
+      <p className="warning">{WARNING}</p>
+      {state.step === "choose" ? (
+        <>
+          <p>Pick the number shown on the computer:</p>
+          <div className="choices">
+            {review.choices.map((choice) => (
+              <button key={choice} onClick={() => choose(choice)} disabled={busy}>
+                {choice}
+              </button>
+            ))}
+          </div>
+        </>
+      ) : (
+        <div className="choices">
+          <button onClick={() => deny("cancelled")} disabled={busy}>
+            Cancel
+          </button>
+          <button onClick={() => approve(state.approval)} disabled={busy}>
+            Approve
+          </button>
+        </div>
+      )}
+      <button className="secondary deny" onClick={() => deny("not_me")} disabled={busy}>
+        This wasn't me
+      </button>
+    </article>
+  );
+}

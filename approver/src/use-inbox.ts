@@ -1,0 +1,37 @@
+import { useEffect, useState } from "react";
+import { io, type Socket } from "socket.io-client";
+import {
+  API_PATHS,
+  SOCKET_EVENTS,
+  type ClientToServerEvents,
+  type InboxResponse,
+  type PushReview,
+  type ServerToClientEvents,
+} from "@countersign/shared";
+import { callApi } from "./api-client.js";
+
+/**
+ * Push requests waiting for this person, live: the socket (signed in by the approver cookie)
+ * adds and removes them, and every (re)connection reloads the inbox so nothing is missed.
+ */
+export function useInbox(): PushReview[] {
+  const [requests, setRequests] = useState<PushReview[]>([]);
+  useEffect(() => {
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({ transports: ["websocket"] });
+    socket.on("connect", () => {
+      callApi<InboxResponse>("GET", API_PATHS.approverInbox)
+        .then(({ requests: current }) => setRequests(current))
+        .catch(() => undefined);
+    });
+    socket.on(SOCKET_EVENTS.pushRequest, (review) =>
+      setRequests((current) => [review, ...current.filter((item) => item.id !== review.id)]),
+    );
+    socket.on(SOCKET_EVENTS.pushResolved, ({ id }) =>
+      setRequests((current) => current.filter((item) => item.id !== id)),
+    );
+    return () => {
+      socket.close();
+    };
+  }, []);
+  return requests;
+}
