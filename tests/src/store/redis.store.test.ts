@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { createRedisStore, type LoginRequestRecord, type SessionRecord, type Store } from "@countersign/server";
+import { createRedisStore, type Store } from "@countersign/server";
 import { createFakeClock, type FakeClock } from "@countersign/server/testing";
 import { REDIS_INSTALL_HINT } from "../support/redis-server.js";
 import { describeStoreContract } from "./store-contract.js";
+import { credential as baseCredential, loginRequest, session, T0 } from "./store-fixtures.js";
 
 const redisUrl = inject("redisUrl");
 if (redisUrl === null) {
@@ -19,61 +20,12 @@ if (redisUrl === null) {
 /** A logical database only the key-layout tests use, so they can see every key a store writes. */
 const LAYOUT_DB = 15;
 
-const T0 = Date.UTC(2026, 0, 1);
-const context = { ip: null, browser: null, os: null, deviceType: "unknown" as const, label: "x", place: null };
 const uniquePrefix = (): string => `test:${randomUUID()}:`;
 
-function loginRequest(id: string, overrides: Partial<LoginRequestRecord> = {}): LoginRequestRecord {
-  return {
-    id,
-    status: "pending",
-    version: 1,
-    createdAt: T0,
-    expiresAt: T0 + 120_000,
-    retainUntil: T0 + 600_000,
-    desktopSecretHash: "h",
-    userCode: `CODE-${id}`,
-    desktop: context,
-    scannedAt: null,
-    scannedBy: null,
-    decidedAt: null,
-    userId: null,
-    credentialId: null,
-    approver: null,
-    approvedAt: null,
-    redeemBy: null,
-    denyReason: null,
-    push: null,
-    ...overrides,
-  };
-}
-
-function session(tokenHash: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
-  return {
-    tokenHash,
-    id: `id-${tokenHash}`,
-    kind: "desktop",
-    userId: "u1",
-    createdAt: T0,
-    lastSeenAt: T0,
-    expiresAt: T0 + 3_600_000,
-    context,
-    source: { kind: "enrolment", credentialId: "c1" },
-    ...overrides,
-  };
-}
-
-const credential = (id: string, userId: string) => ({
-  id,
-  userId,
-  publicKey: "pk",
-  counter: 0,
+/** A credential whose transports list is empty: that must survive the round trip as an array. */
+const credential = (id: string, userId: string): ReturnType<typeof baseCredential> => ({
+  ...baseCredential(id, userId),
   transports: [],
-  deviceType: "multiDevice" as const,
-  backedUp: true,
-  label: "Pixel 8 · Chrome",
-  createdAt: T0,
-  lastUsedAt: null,
 });
 
 async function scanKeys(client: Redis, pattern: string): Promise<string[]> {

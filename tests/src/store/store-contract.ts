@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ACTIVITY_LIMIT, type LoginRequestRecord, type SessionRecord, type Store } from "@countersign/server";
+import { ACTIVITY_LIMIT, type Store } from "@countersign/server";
 import { createFakeClock, type FakeClock } from "@countersign/server/testing";
+import { credential, loginRequest, session, T0, user } from "./store-fixtures.js";
 
 export interface StoreUnderTest {
   store: Store;
@@ -8,76 +9,6 @@ export interface StoreUnderTest {
   /** Lets the store catch up with the fake clock (a Redis store's TTLs run on Redis's own clock). */
   settle?: () => Promise<void>;
   dispose(): Promise<void>;
-}
-
-const T0 = Date.UTC(2026, 0, 1);
-
-const context = {
-  ip: "127.0.0.1",
-  browser: "Chrome",
-  os: "macOS",
-  deviceType: "desktop" as const,
-  label: "macOS · Chrome",
-  place: null,
-};
-
-function user(id: string, username: string) {
-  return { id, username, displayName: username, webauthnUserId: `wa-${id}`, createdAt: T0 };
-}
-
-function credential(id: string, userId: string) {
-  return {
-    id,
-    userId,
-    publicKey: "pk",
-    counter: 0,
-    transports: ["internal"],
-    deviceType: "singleDevice" as const,
-    backedUp: false,
-    label: "Pixel 8 · Chrome",
-    createdAt: T0,
-    lastUsedAt: null,
-  };
-}
-
-function loginRequest(id: string, overrides: Partial<LoginRequestRecord> = {}): LoginRequestRecord {
-  return {
-    id,
-    status: "pending",
-    version: 1,
-    createdAt: T0,
-    expiresAt: T0 + 120_000,
-    retainUntil: T0 + 600_000,
-    desktopSecretHash: "hash",
-    userCode: `CODE${id}`.slice(0, 8).padEnd(8, "X"),
-    desktop: context,
-    scannedAt: null,
-    scannedBy: null,
-    decidedAt: null,
-    userId: null,
-    credentialId: null,
-    approver: null,
-    approvedAt: null,
-    redeemBy: null,
-    denyReason: null,
-    push: null,
-    ...overrides,
-  };
-}
-
-function session(tokenHash: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
-  return {
-    tokenHash,
-    id: `id-${tokenHash}`,
-    kind: "desktop",
-    userId: "u1",
-    createdAt: T0,
-    lastSeenAt: T0,
-    expiresAt: T0 + 3_600_000,
-    context,
-    source: { kind: "enrolment", credentialId: "c1" },
-    ...overrides,
-  };
 }
 
 /**
