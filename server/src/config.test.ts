@@ -21,6 +21,7 @@ describe("loadConfig", () => {
       rpName: "Countersign",
       redisUrl: null,
       redisKeyPrefix: "countersign:",
+      redisCommandTimeoutMs: 1_000,
       loginTtlSeconds: 120,
       sessionTtlSeconds: 604_800,
       pushLimitPer10Minutes: 3,
@@ -46,6 +47,12 @@ describe("loadConfig", () => {
     expect(loadConfig({ TRUST_PROXY: "loopback, 10.0.0.0/8" }).trustProxy).toBe("loopback, 10.0.0.0/8");
   });
 
+  it("reads the Redis command timeout, within its bounds", () => {
+    expect(loadConfig({ REDIS_COMMAND_TIMEOUT_MS: "250" }).redisCommandTimeoutMs).toBe(250);
+    expect(loadConfig({ REDIS_COMMAND_TIMEOUT_MS: "100" }).redisCommandTimeoutMs).toBe(100);
+    expect(loadConfig({ REDIS_COMMAND_TIMEOUT_MS: "60000" }).redisCommandTimeoutMs).toBe(60_000);
+  });
+
   it.each([
     [{ PORT: "abc" }, "PORT: expects a whole number"],
     [{ PORT: "70000" }, "PORT: expects 0–65535"],
@@ -58,6 +65,9 @@ describe("loadConfig", () => {
     ],
     [{ REDIS_URL: "http://redis" }, "REDIS_URL: expects a redis:// or rediss:// URL"],
     [{ REDIS_KEY_PREFIX: "has space" }, "REDIS_KEY_PREFIX: expects letters"],
+    [{ REDIS_COMMAND_TIMEOUT_MS: "99" }, "REDIS_COMMAND_TIMEOUT_MS: expects 100–60000, got 99"],
+    [{ REDIS_COMMAND_TIMEOUT_MS: "60001" }, "REDIS_COMMAND_TIMEOUT_MS: expects 100–60000, got 60001"],
+    [{ REDIS_COMMAND_TIMEOUT_MS: "1.5s" }, "REDIS_COMMAND_TIMEOUT_MS: expects a whole number"],
     [{ PUSH_LIMIT_PER_10_MINUTES: "0" }, "PUSH_LIMIT_PER_10_MINUTES: expects 1–100, got 0"],
     [{ LOGIN_TTL_SECONDS: "5" }, "LOGIN_TTL_SECONDS: expects 10–3600, got 5"],
     [{ SESSION_TTL_SECONDS: "-1" }, "SESSION_TTL_SECONDS: expects a whole number"],

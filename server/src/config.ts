@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
 import { DEFAULT_LOGIN_TTL_SECONDS, DEFAULT_SESSION_TTL_SECONDS, PUSH_PAUSE_MS } from "@countersign/shared";
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from "./redis/redis.client.js";
 
 /**
  * Configuration from the environment (DESIGN §7), validated once at start-up. A bad value stops
@@ -15,6 +16,8 @@ export interface Config {
   redisUrl: string | null;
   /** Every Redis key starts with this, so one Redis can serve several deployments. */
   redisKeyPrefix: string;
+  /** How long a Redis command may take before the request fails with 503 STORE_UNAVAILABLE. */
+  redisCommandTimeoutMs: number;
   loginTtlSeconds: number;
   sessionTtlSeconds: number;
   /** How many push requests may reach one person's phones in 10 minutes. */
@@ -84,6 +87,8 @@ const envSchema = z.object({
       .regex(/^[\w.:-]+$/, "expects letters, digits and . _ : - only, such as countersign:")
       .optional(),
   ),
+  // Under 100 ms a busy but healthy Redis would fail requests; past a minute nobody is waiting.
+  REDIS_COMMAND_TIMEOUT_MS: integer({ min: 100, max: 60_000, fallback: DEFAULT_REDIS_COMMAND_TIMEOUT_MS }),
   LOGIN_TTL_SECONDS: integer({ min: 10, max: 3600, fallback: DEFAULT_LOGIN_TTL_SECONDS }),
   SESSION_TTL_SECONDS: integer({ min: 60, max: 366 * 24 * 3600, fallback: DEFAULT_SESSION_TTL_SECONDS }),
   PUSH_LIMIT_PER_10_MINUTES: integer({ min: 1, max: 100, fallback: 3 }),
@@ -151,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     rpName: values.RP_NAME,
     redisUrl: values.REDIS_URL ?? null,
     redisKeyPrefix: values.REDIS_KEY_PREFIX ?? "countersign:",
+    redisCommandTimeoutMs: values.REDIS_COMMAND_TIMEOUT_MS,
     loginTtlSeconds: values.LOGIN_TTL_SECONDS,
     sessionTtlSeconds: values.SESSION_TTL_SECONDS,
     pushLimitPer10Minutes: values.PUSH_LIMIT_PER_10_MINUTES,

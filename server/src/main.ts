@@ -40,6 +40,7 @@ async function main(): Promise<void> {
       random: cryptoRandom,
       logger,
       rateLimits: rateLimitPolicies(config),
+      commandTimeoutMs: config.redisCommandTimeoutMs,
     });
     logger.info({ keyPrefix: config.redisKeyPrefix }, "using the Redis store");
     storeDeps = redis.deps;

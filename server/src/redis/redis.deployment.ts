@@ -29,11 +29,22 @@ export async function connectRedisDeployment(options: {
   random: Random;
   logger: Logger;
   rateLimits: RateLimitPolicies;
+  /** How long a Redis command may take before it fails (a 503). Default 1 s. */
+  commandTimeoutMs?: number;
 }): Promise<RedisDeployment> {
-  const redis = createRedisClient({ url: options.url, name: "store" });
-  const publisher = createRedisClient({ url: options.url, name: "pub" });
+  const { commandTimeoutMs } = options;
+  // The rate limits share the store's connection, so they share its deadline too.
+  const redis = createRedisClient({ url: options.url, name: "store", commandTimeoutMs });
+  const publisher = createRedisClient({ url: options.url, name: "pub", commandTimeoutMs });
+  logFailedPublishes({ publisher, logger: options.logger });
   // The subscriber must queue its SUBSCRIBE commands until connected, and re-subscribe after.
-  const subscriber = publisher.duplicate({ connectionName: "countersign:sub", enableOfflineQueue: true });
+  // No request waits on it, and a SUBSCRIBE that timed out while Redis hung would be rejected
+  // where the adapter cannot catch it, so it keeps no command deadline.
+  const subscriber = publisher.duplicate({
+    connectionName: "countersign:sub",
+    enableOfflineQueue: true,
+    commandTimeout: undefined,
+  });
   for (const [name, client] of [
     ["store", redis],
     ["pub", publisher],
@@ -73,6 +84,26 @@ export async function connectRedisDeployment(options: {
       await Promise.allSettled([redis.quit(), publisher.quit(), subscriber.quit()]);
     },
   };
+}
+
+/**
+ * The Socket.IO adapter publishes without awaiting. A publish that fails (Redis down, or past its
+ * command deadline) would otherwise be an unhandled rejection, which ends a Node process; here it
+ * costs only that one update, for sockets held by the other processes.
+ */
+function logFailedPublishes(options: { publisher: Redis; logger: Logger }): void {
+  const { publisher, logger } = options;
+  const publish = publisher.publish.bind(publisher);
+  publisher.publish = ((...args: Parameters<Redis["publish"]>) => {
+    const published = publish(...args);
+    published.catch((error: unknown) =>
+      logger.warn(
+        { redis: "pub", err: error instanceof Error ? error.message : String(error) },
+        "redis publish failed",
+      ),
+    );
+    return published;
+  }) as Redis["publish"];
 }
 
 /** The first process to start picks the key; every other one reads the same. */

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { Socket } from "node:net";
 import { freePort } from "./server-process.js";
 
@@ -9,6 +10,13 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts it again on the same port with the same arguments. */
   restart(): Promise<void>;
+  /**
+   * Freezes it (SIGSTOP): connections stay open but nothing is answered, as with a Redis that
+   * hangs. Resolves once the process is stopped. Pair with thaw() in a finally or afterEach.
+   */
+  freeze(): Promise<void>;
+  /** Lets a frozen server run again (SIGCONT); does nothing if it is not frozen. */
+  thaw(): void;
 }
 
 /** How to get redis-server, for every message that says it is missing. */
@@ -16,6 +24,7 @@ export const REDIS_INSTALL_HINT = 'install it with "apt-get update && apt-get in
 
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
+const FREEZE_TIMEOUT_MS = 5_000;
 /** Another process may take the free port between probing it and Redis binding it. */
 const START_ATTEMPTS = 3;
 
@@ -29,7 +38,9 @@ export function redisServerAvailable(): boolean {
   if (process.env.CI === "true") throw new Error(`${message} CI must run the Redis tests.`);
   // Loud on purpose: a skipped suite must not pass for a green one.
   // eslint-disable-next-line no-console
-  console.warn(`\n*** SKIPPING the Redis tests (Redis store contract and multi-process tests). ${message}\n`);
+  console.warn(
+    `\n*** SKIPPING the Redis tests (Redis store contract, multi-process and frozen-Redis tests). ${message}\n`,
+  );
   return false;
 }
 
@@ -93,13 +104,37 @@ function createRedisServer(options: { port: number; args: string[] }): RedisServ
     }
   };
 
+  const isRunning = (candidate: ChildProcess | null): candidate is ChildProcess & { pid: number } =>
+    candidate !== null && candidate.pid !== undefined && candidate.exitCode === null && candidate.signalCode === null;
+
+  const thaw = (): void => {
+    if (isRunning(child)) child.kill("SIGCONT");
+  };
+
+  const freeze = async (): Promise<void> => {
+    const running = child;
+    if (!isRunning(running)) throw new Error(`redis-server on port ${port} is not running, so it cannot be frozen`);
+    running.kill("SIGSTOP");
+    // kill() only queues the signal. Where /proc exists, wait until the kernel reports the
+    // process stopped ("T"), so no command sent after freeze() can still be answered.
+    const stat = `/proc/${running.pid}/stat`;
+    if (!existsSync(stat)) return;
+    const since = Date.now();
+    while (!/^\d+ \(.*\) T /.test(readFileSync(stat, "utf8"))) {
+      if (Date.now() - since > FREEZE_TIMEOUT_MS) {
+        throw new Error(`redis-server on port ${port} did not stop within ${FREEZE_TIMEOUT_MS} ms of SIGSTOP`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+
   const stop = async (): Promise<void> => {
     const running = child;
     child = null;
     // No pid: it never started (spawn failed), so there is nothing to stop and no exit to await.
-    if (running === null || running.pid === undefined || running.exitCode !== null || running.signalCode !== null) {
-      return;
-    }
+    if (!isRunning(running)) return;
+    // A frozen server would not act on SIGTERM until the SIGKILL below.
+    running.kill("SIGCONT");
     const exited = new Promise((resolve) => running.once("exit", resolve));
     running.kill("SIGTERM");
     const killer = setTimeout(() => running.kill("SIGKILL"), STOP_TIMEOUT_MS);
@@ -107,7 +142,7 @@ function createRedisServer(options: { port: number; args: string[] }): RedisServ
     clearTimeout(killer);
   };
 
-  return { url: `redis://127.0.0.1:${port}`, port, stop, restart: start };
+  return { url: `redis://127.0.0.1:${port}`, port, stop, restart: start, freeze, thaw };
 }
 
 /** A raw PING over TCP, so the check needs no client library. */
