@@ -5,6 +5,8 @@
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
   INVALID_JSON: 400,
+  /** The request could not be read: a body that is not what its Content-Encoding says, a broken %-escape. */
+  MALFORMED_REQUEST: 400,
   UNAUTHENTICATED: 401,
   ORIGIN_MISMATCH: 403,
   FORBIDDEN: 403,
@@ -17,6 +19,7 @@ export const ERROR_STATUS = {
   LOGIN_EXPIRED: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  HEADERS_TOO_LARGE: 431,
   WEBAUTHN_VERIFICATION_FAILED: 400,
   UNKNOWN_CREDENTIAL: 400,
   RATE_LIMITED: 429,

@@ -1,4 +1,4 @@
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import express, { type RequestHandler } from "express";
 import { MAX_BODY_BYTES } from "@countersign/shared";
 import { AppError } from "../app-error.js";
 
@@ -28,17 +28,4 @@ export function jsonBodies(): RequestHandler[] {
     next();
   };
   return [requireJson, express.json({ limit: MAX_BODY_BYTES, strict: true })];
-}
-
-/** Turns body-parser's errors into our codes, so a bad body is a clear 4xx and never a 500. */
-export function bodyParserErrors(error: unknown, _req: Request, _res: Response, next: NextFunction): void {
-  const type = (error as { type?: unknown } | null)?.type;
-  if (type === "entity.too.large") {
-    return next(new AppError("PAYLOAD_TOO_LARGE", `The request body is larger than ${MAX_BODY_BYTES} bytes.`));
-  }
-  if (type === "entity.parse.failed") return next(new AppError("INVALID_JSON", "The request body is not valid JSON."));
-  if (type === "encoding.unsupported" || type === "charset.unsupported") {
-    return next(new AppError("UNSUPPORTED_MEDIA_TYPE", "Send the request body as UTF-8 JSON."));
-  }
-  next(error);
 }
