@@ -13,6 +13,9 @@ export const base64url = (options: { max?: number } = {}): z.ZodString =>
     .max(options.max ?? MAX_B64URL)
     .regex(/^[A-Za-z0-9_-]+$/, "must be base64url without padding");
 
+/** WebAuthn L3 §5.1: a credential id is at most 1023 bytes, which is 1364 base64url characters. */
+const credentialId = (): z.ZodString => base64url({ max: 1364 });
+
 const authenticatorAttachment = z.enum(["platform", "cross-platform"]).optional();
 const transports = z
   .array(z.enum(["ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"]))
@@ -21,8 +24,8 @@ const transports = z
 const clientExtensionResults = z.record(z.string(), z.unknown()).default({});
 
 export const registrationResponseSchema = z.object({
-  id: base64url({ max: 1366 }),
-  rawId: base64url({ max: 1366 }),
+  id: credentialId(),
+  rawId: credentialId(),
   type: z.literal("public-key"),
   response: z.object({
     clientDataJSON: base64url(),
@@ -37,8 +40,8 @@ export const registrationResponseSchema = z.object({
 });
 
 export const authenticationResponseSchema = z.object({
-  id: base64url({ max: 1366 }),
-  rawId: base64url({ max: 1366 }),
+  id: credentialId(),
+  rawId: credentialId(),
   type: z.literal("public-key"),
   response: z.object({
     clientDataJSON: base64url(),

@@ -6,8 +6,10 @@ import { verifyAssertion, type RelyingParty } from "./relying-party.js";
 
 /**
  * Who a passkey assertion proves to be present: finds the enrolled passkey and its owner,
- * checks the user handle, verifies signature, challenge, origin, RP ID, user verification and
- * counter, and records the use. The one place every sign-in by passkey goes through.
+ * checks the user handle, verifies signature, challenge, origin, RP ID and user verification,
+ * checks the owner against `requireUserId` (default: any enrolled user), and only then records
+ * the use, advancing the signature counter in one atomic step. The one place every sign-in by
+ * passkey goes through.
  */
 export async function verifyPasskeyAssertion(options: {
   store: Store;
@@ -15,6 +17,8 @@ export async function verifyPasskeyAssertion(options: {
   rp: RelyingParty;
   challenge: string;
   credential: AuthenticationResponse;
+  /** The user the passkey must belong to; undefined (the default) accepts any enrolled user. */
+  requireUserId?: string;
 }): Promise<{ passkey: CredentialRecord; user: UserRecord }> {
   const { store, credential } = options;
   const passkey = await store.getCredential(credential.id);
@@ -32,6 +36,25 @@ export async function verifyPasskeyAssertion(options: {
     response: credential,
     credential: passkey,
   });
-  await store.recordCredentialUse({ id: passkey.id, counter: newCounter, usedAt: options.clock.now() });
+  // Before the use is recorded: a refused passkey's counter and last use stay as they were.
+  if (options.requireUserId !== undefined && user.id !== options.requireUserId) {
+    throw new AppError("UNKNOWN_CREDENTIAL", "This passkey belongs to another account.");
+  }
+  // The library compared the counter with the one read above; concurrent uses all read the same
+  // one, so only this compare-and-set decides which of them counts.
+  const advanced = await store.advanceCredentialCounter({
+    id: passkey.id,
+    counter: newCounter,
+    usedAt: options.clock.now(),
+  });
+  if (advanced === "not_found") {
+    throw new AppError("UNKNOWN_CREDENTIAL", "This passkey is not enrolled with Countersign.");
+  }
+  if (advanced === "replayed") {
+    throw new AppError(
+      "WEBAUTHN_VERIFICATION_FAILED",
+      "The passkey's signature counter did not move forward; it may have been cloned, or this assertion was used already.",
+    );
+  }
   return { passkey, user };
 }

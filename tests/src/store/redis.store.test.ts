@@ -83,7 +83,7 @@ describe.skipIf(redisUrl === null)("Redis store", () => {
         credential: credential("c1", "u1"),
       });
       await store.addCredential({ ...credential("c2", "u1"), createdAt: T0 + 1 });
-      await store.recordCredentialUse({ id: "c1", counter: 7, usedAt: T0 + 5 });
+      await store.advanceCredentialCounter({ id: "c1", counter: 7, usedAt: T0 + 5 });
       await store.putCeremony({
         id: "k1",
         kind: "approval",
@@ -288,7 +288,7 @@ describe.skipIf(redisUrl === null)("Redis store", () => {
       await redis.hset(`${prefix}credential:c1`, "counter", "lots");
       await expect(store.getCredential("c1")).rejects.toThrow(/Corrupt credential in the store at counter/);
       await expect(store.listCredentials("u1")).rejects.toThrow(/Corrupt credential/);
-      await expect(store.recordCredentialUse({ id: "c1", counter: 9, usedAt: T0 })).rejects.toThrow(
+      await expect(store.advanceCredentialCounter({ id: "c1", counter: 9, usedAt: T0 })).rejects.toThrow(
         /corrupt credential/,
       );
       expect(await redis.hget(`${prefix}credential:c1`, "counter")).toBe("lots");

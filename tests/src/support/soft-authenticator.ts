@@ -35,6 +35,18 @@ export interface CeremonyOverrides {
    * authenticator holds, else the most recently created one for the rpId).
    */
   credentialId?: string;
+  /** For createCredential: the credential id's length in bytes (default 16 to 32; WebAuthn allows at most 1023). */
+  credentialIdBytes?: number;
+  /**
+   * For createCredential: the public key it reports (default "es256", its P-256 key), to test
+   * what a server accepts from a broken or hostile authenticator:
+   * - "rs256": a 2048-bit RSA key (alg -257), as Windows Hello makes; it also signs with it.
+   * - "rs256-1024": the same with a 1024-bit modulus, too weak to trust.
+   * - "eddsa": an Ed25519 key (alg -8), whatever pubKeyCredParams offered; it also signs with it.
+   * - "off-curve": its P-256 key with y altered, so the point is not on the curve.
+   * - "unknown-kty": its P-256 key under a key type (kty 99) that COSE does not define.
+   */
+  publicKeyShape?: "es256" | "rs256" | "rs256-1024" | "eddsa" | "off-curve" | "unknown-kty";
 }
 
 interface HeldCredential extends StoredSoftCredential {
@@ -57,6 +69,10 @@ const FLAG_UP = 0x01;
 const FLAG_UV = 0x04;
 const FLAG_AT = 0x40;
 const COSE_ALG_ES256 = -7;
+const COSE_ALG_EDDSA = -8;
+const COSE_ALG_RS256 = -257;
+/** Not in the IANA COSE Key Types registry. */
+const COSE_KTY_UNKNOWN = 99;
 // "none" attestation carries no provenance, so the AAGUID is all zeros as in real authenticators.
 const AAGUID = Buffer.alloc(16);
 
@@ -79,16 +95,48 @@ function authenticatorData(rpId: string, flags: number, signCount: number, attes
   return Buffer.concat([sha256(rpId), Buffer.from([flags]), counter, attested ?? Buffer.alloc(0)]);
 }
 
-/** COSE_Key for an EC2 P-256 key; a Map so the labels stay integers in the CBOR. */
-function coseEc2Key(publicKey: KeyObject): Buffer {
+/**
+ * COSE_Key for an EC2 P-256 key (or, with `shape`, a broken one); a Map so the labels stay
+ * integers in the CBOR.
+ */
+function coseEc2Key(publicKey: KeyObject, shape: "es256" | "off-curve" | "unknown-kty"): Buffer {
   const jwk = publicKey.export({ format: "jwk" });
   if (jwk.x === undefined || jwk.y === undefined) throw new Error("P-256 public key has no x/y coordinates");
+  const y = Buffer.from(jwk.y, "base64url");
+  // A P-256 x has exactly two points, y and p - y; y with its lowest bit flipped is neither.
+  if (shape === "off-curve") y[y.length - 1]! ^= 1;
   const key = new Map<number, number | Buffer>([
-    [1, 2], // kty: EC2
+    [1, shape === "unknown-kty" ? COSE_KTY_UNKNOWN : 2], // kty: EC2
     [3, COSE_ALG_ES256],
     [-1, 1], // crv: P-256
     [-2, Buffer.from(jwk.x, "base64url")],
-    [-3, Buffer.from(jwk.y, "base64url")],
+    [-3, y],
+  ]);
+  return cbor.encode(key);
+}
+
+/** COSE_Key for an RSA key (RFC 8230). */
+function coseRsaKey(publicKey: KeyObject): Buffer {
+  const jwk = publicKey.export({ format: "jwk" });
+  if (jwk.n === undefined || jwk.e === undefined) throw new Error("RSA public key has no n/e");
+  const key = new Map<number, number | Buffer>([
+    [1, 3], // kty: RSA
+    [3, COSE_ALG_RS256],
+    [-1, Buffer.from(jwk.n, "base64url")],
+    [-2, Buffer.from(jwk.e, "base64url")],
+  ]);
+  return cbor.encode(key);
+}
+
+/** COSE_Key for an Ed25519 key (RFC 9053 OKP). */
+function coseOkpKey(publicKey: KeyObject): Buffer {
+  const jwk = publicKey.export({ format: "jwk" });
+  if (jwk.x === undefined) throw new Error("Ed25519 public key has no x");
+  const key = new Map<number, number | Buffer>([
+    [1, 1], // kty: OKP
+    [3, COSE_ALG_EDDSA],
+    [-1, 6], // crv: Ed25519
+    [-2, Buffer.from(jwk.x, "base64url")],
   ]);
   return cbor.encode(key);
 }
@@ -112,15 +160,25 @@ export class SoftAuthenticator {
     }
     // An empty list means "RP default", which includes ES256; a non-empty one must name it.
     const params = options.pubKeyCredParams;
-    if (params.length > 0 && !params.some((param) => param.alg === COSE_ALG_ES256)) {
-      throw new Error("NotSupportedError: only ES256 (-7) is supported");
+    const shape = overrides.publicKeyShape ?? "es256";
+    const rsa = shape === "rs256" || shape === "rs256-1024";
+    const alg = shape === "eddsa" ? COSE_ALG_EDDSA : rsa ? COSE_ALG_RS256 : COSE_ALG_ES256;
+    if (shape !== "eddsa" && params.length > 0 && !params.some((param) => param.alg === alg)) {
+      throw new Error(`NotSupportedError: the options do not offer alg ${alg}`);
     }
 
-    const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    const credentialId = randomBytes(16 + Math.floor(Math.random() * 17));
+    const { publicKey, privateKey } =
+      shape === "eddsa"
+        ? generateKeyPairSync("ed25519")
+        : rsa
+          ? generateKeyPairSync("rsa", { modulusLength: shape === "rs256" ? 2048 : 1024 })
+          : generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const credentialId = randomBytes(overrides.credentialIdBytes ?? 16 + Math.floor(Math.random() * 17));
     const idLength = Buffer.alloc(2);
     idLength.writeUInt16BE(credentialId.length);
-    const attested = Buffer.concat([AAGUID, idLength, credentialId, coseEc2Key(publicKey)]);
+    const coseKey =
+      shape === "eddsa" ? coseOkpKey(publicKey) : rsa ? coseRsaKey(publicKey) : coseEc2Key(publicKey, shape);
+    const attested = Buffer.concat([AAGUID, idLength, credentialId, coseKey]);
     const authData = authenticatorData(overrides.rpId ?? rpId, this.flags(overrides) | FLAG_AT, 0, attested);
     const clientDataJSON = this.clientData("webauthn.create", options.challenge, overrides);
     const attestationObject = cbor.encode(
@@ -141,7 +199,7 @@ export class SoftAuthenticator {
         clientDataJSON: b64url(clientDataJSON),
         attestationObject: b64url(attestationObject),
         transports: ["internal", "hybrid"],
-        publicKeyAlgorithm: COSE_ALG_ES256,
+        publicKeyAlgorithm: alg,
         authenticatorData: b64url(authData),
         publicKey: b64url(publicKey.export({ type: "spki", format: "der" })),
       },
@@ -168,7 +226,9 @@ export class SoftAuthenticator {
 
     const authData = authenticatorData(overrides.rpId ?? rpId, this.flags(overrides), signCount);
     const clientDataJSON = this.clientData("webauthn.get", options.challenge, overrides);
-    const signature = sign("sha256", Buffer.concat([authData, sha256(clientDataJSON)]), {
+    // Ed25519 hashes internally, so node takes no digest name for it.
+    const digest = credential.privateKey.asymmetricKeyType === "ed25519" ? null : "sha256";
+    const signature = sign(digest, Buffer.concat([authData, sha256(clientDataJSON)]), {
       key: credential.privateKey,
       dsaEncoding: "der",
     });
