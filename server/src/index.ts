@@ -16,3 +16,4 @@ export type * from "./store/store.js";
 export { ACTIVITY_LIMIT } from "./store/store.js";
 export { createRedisStore } from "./store/redis.store.js";
 export { createRedisClient, isRedisUnavailable } from "./redis/redis.client.js";
+export { connectRedisDeployment, type RedisDeployment } from "./redis/redis.deployment.js";
