@@ -37,7 +37,7 @@ export function App(): React.JSX.Element {
 }
 
 function Home(props: { onCode: (code: string) => void }): React.JSX.Element {
-  const { account, enrol } = useAccount();
+  const { account, enrol, refresh } = useAccount();
   const [problem, setProblem] = useState<string | null>(null);
   const [scanning, setScanning] = useState(false);
   if (account.status === "loading") return <p>Loading…</p>;
@@ -73,7 +73,7 @@ function Home(props: { onCode: (code: string) => void }): React.JSX.Element {
       <p>
         Signed in as <strong>{account.session.user.displayName}</strong> ({account.session.user.username}).
       </p>
-      <Inbox />
+      <Inbox onSessionEnded={refresh} />
       <form onSubmit={submitCode}>
         <label>
           Code shown on the computer <input name="code" autoCapitalize="characters" required />
@@ -158,8 +158,8 @@ function TimeLeft(props: { until: number }): React.JSX.Element {
   return <>{seconds > 0 ? `${seconds} s` : "expired"}</>;
 }
 
-function Inbox(): React.JSX.Element | null {
-  const requests = useInbox();
+function Inbox(props: { onSessionEnded: () => void }): React.JSX.Element | null {
+  const requests = useInbox({ onSessionEnded: props.onSessionEnded });
   const [outcome, setOutcome] = useState<string | null>(null);
   if (requests.length === 0 && outcome === null) return null;
   return (

@@ -15,6 +15,8 @@ export type AccountState = { status: "loading" } | { status: "none" } | { status
 export function useAccount(): {
   account: AccountState;
   enrol: (details: { username: string; displayName: string }) => Promise<string | null>;
+  /** Reads the session again, e.g. after the server said it ended. */
+  refresh: () => void;
 } {
   const [account, setAccount] = useState<AccountState>({ status: "loading" });
 
@@ -47,5 +49,7 @@ export function useAccount(): {
     }
   }, []);
 
-  return { account, enrol };
+  const refresh = useCallback(() => setGeneration((value) => value + 1), []);
+
+  return { account, enrol, refresh };
 }

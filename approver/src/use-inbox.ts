@@ -14,7 +14,8 @@ import { callApi } from "./api-client.js";
  * Push requests waiting for this person, live: the socket (signed in by the approver cookie)
  * adds and removes them, and every (re)connection reloads the inbox so nothing is missed.
  */
-export function useInbox(): PushReview[] {
+export function useInbox(options: { onSessionEnded: () => void }): PushReview[] {
+  const { onSessionEnded } = options;
   const [requests, setRequests] = useState<PushReview[]>([]);
   useEffect(() => {
     const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({ transports: ["websocket"] });
@@ -29,9 +30,18 @@ export function useInbox(): PushReview[] {
     socket.on(SOCKET_EVENTS.pushResolved, ({ id }) =>
       setRequests((current) => current.filter((item) => item.id !== id)),
     );
+    // Signed out or revoked elsewhere: the server has already taken this socket out of the
+    // person's room, so nothing more arrives; drop what is shown and let the app re-check.
+    // A new connection carries the cookie as it is now: if this phone signed in again (a new
+    // account replaced the old session), the handshake puts it in the new person's room.
+    socket.on(SOCKET_EVENTS.sessionEnded, () => {
+      setRequests([]);
+      onSessionEnded();
+      socket.disconnect().connect();
+    });
     return () => {
       socket.close();
     };
-  }, []);
+  }, [onSessionEnded]);
   return requests;
 }

@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import express, { type RequestHandler } from "express";
 import helmet from "helmet";
+import proxyAddr from "proxy-addr";
 import type { Logger } from "pino";
 import { accountRoutes } from "./account/account.routes.js";
 import { createAccountService } from "./account/account.service.js";
@@ -11,8 +12,8 @@ import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { enrolmentRoutes } from "./enrolment/enrolment.routes.js";
 import { createEnrolmentService } from "./enrolment/enrolment.service.js";
-import { bodyParserErrors, jsonBodies, requireSameOrigin } from "./http/api-guards.js";
-import { createErrorHandler } from "./http/error-handler.js";
+import { jsonBodies, requireSameOrigin } from "./http/api-guards.js";
+import { answerUnparsableRequests, createErrorHandler } from "./http/error-handler.js";
 import { healthRoutes } from "./http/health.routes.js";
 import { createMemoryRateLimits, rateLimitPolicies, type RateLimits } from "./http/rate-limits.js";
 import { logRequests } from "./http/request-log.js";
@@ -92,6 +93,7 @@ export function createApp(deps: AppDeps): App {
       ? createHttpServer(app)
       : (createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key }, app) as unknown as HttpServer);
 
+  answerUnparsableRequests(httpServer);
   const io = createSocketServer({ httpServer, origin: config.publicOrigin });
   if (deps.socketAdapter !== undefined) io.adapter(deps.socketAdapter);
   let shuttingDown = false;
@@ -119,10 +121,29 @@ export function createApp(deps: AppDeps): App {
   });
   const enrolment = createEnrolmentService({ store, clock, random, rp, ceremonies, sessions });
   const passkeySignIn = createPasskeySignInService({ store, clock, rp, ceremonies, sessions });
-  const account = createAccountService({ store, clock, publisher });
-  const push = createPushLoginService({ store, clock, random, logins, rateLimits, publisher });
+  const account = createAccountService({ store, clock, sessions });
+  const push = createPushLoginService({
+    store,
+    clock,
+    random,
+    logins,
+    rateLimits,
+    publisher,
+    // Shared by every process, like the QR tokens it also keys.
+    pseudonymKey: deps.qrTokenKey,
+  });
   const isStoreUnavailable = deps.isStoreUnavailable ?? (() => false);
-  registerSocketHandlers(io, { logins, sessions, logger, secureCookies, isStoreUnavailable });
+  const trustProxy = app.get("trust proxy fn") as (address: string, hop: number) => boolean;
+  registerSocketHandlers(io, {
+    logins,
+    sessions,
+    rateLimits,
+    clock,
+    logger,
+    secureCookies,
+    isStoreUnavailable,
+    clientIpOf: (request) => proxyAddr(request, trustProxy),
+  });
 
   app.use(
     helmet({
@@ -157,7 +178,7 @@ export function createApp(deps: AppDeps): App {
   );
 
   const api = express.Router();
-  api.use("/api", noStore, requireSameOrigin({ origin: config.publicOrigin }), ...jsonBodies(), bodyParserErrors);
+  api.use("/api", noStore, requireSameOrigin({ origin: config.publicOrigin }), ...jsonBodies());
   api.use(
     loginRequestRoutes({ logins, sessions, rateLimits, clock, publicOrigin: config.publicOrigin, secureCookies }),
   );

@@ -32,7 +32,8 @@ export type LoginUnwatchPayload = z.infer<typeof loginUnwatchPayloadSchema>;
 export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
 
 export interface SessionEndedPayload {
-  reason: "signed_out" | "revoked" | "expired";
+  /** "replaced": the same browser signed in again (a new session took this one's place). */
+  reason: "signed_out" | "revoked" | "expired" | "replaced";
 }
 
 export interface ClientToServerEvents {

@@ -7,7 +7,14 @@ import type { SessionService } from "../session/session.service.js";
 import type { SessionRecord } from "../store/store.js";
 import type { AccountService } from "./account.service.js";
 
-const idParams = z.object({ id: z.string().min(1).max(1366) });
+/** Session ids and credential ids are base64url; a credential id is at most 1023 bytes. */
+const idParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(1364)
+    .regex(/^[A-Za-z0-9_-]+$/, "expects a base64url id"),
+});
 
 /** The account screens of the approver app; every route needs the approver's own session. */
 export function accountRoutes(deps: {

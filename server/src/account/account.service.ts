@@ -1,7 +1,7 @@
 import type { ActivityView, PasskeyView, SessionSummary } from "@countersign/shared";
 import { AppError } from "../app-error.js";
 import type { Clock } from "../clock.js";
-import type { RealtimePublisher } from "../realtime/realtime.publisher.js";
+import type { SessionService } from "../session/session.service.js";
 import type { SessionRecord, Store } from "../store/store.js";
 
 /** What a signed-in person manages from the phone (DESIGN §3.4): sessions, activity, passkeys. */
@@ -16,11 +16,7 @@ export interface AccountService {
 
 const METHODS = { login_request: "qr", passkey: "passkey", enrolment: "enrolment" } as const;
 
-export function createAccountService(deps: {
-  store: Store;
-  clock: Clock;
-  publisher: RealtimePublisher;
-}): AccountService {
+export function createAccountService(deps: { store: Store; clock: Clock; sessions: SessionService }): AccountService {
   const { store } = deps;
   return {
     async listSessions({ approver }) {
@@ -40,8 +36,7 @@ export function createAccountService(deps: {
       // Looked up among the person's own sessions only: nobody can end someone else's.
       const target = (await store.listSessions(approver.userId)).find((session) => session.id === sessionId);
       if (target === undefined) throw new AppError("NOT_FOUND", "No such session; it may have ended already.");
-      if ((await store.deleteSession(target.tokenHash)) === null) return;
-      deps.publisher.sessionEnded({ tokenHash: target.tokenHash, reason: "revoked" });
+      if ((await deps.sessions.endSessions({ sessions: [target], reason: "revoked" })).length === 0) return;
       await store.appendActivity({
         userId: approver.userId,
         event: {
@@ -75,6 +70,12 @@ export function createAccountService(deps: {
       if (result === "last_credential") {
         throw new AppError("LAST_PASSKEY", "This is your only passkey. Add another before removing it.");
       }
+      // A session lives no longer than the passkey that made it: removing a lost phone's
+      // passkey signs that phone out, and everything it signed in, at once.
+      const madeByIt = (await store.listSessions(approver.userId)).filter(
+        (session) => session.source.credentialId === passkeyId,
+      );
+      await deps.sessions.endSessions({ sessions: madeByIt, reason: "revoked" });
     },
   };
 }

@@ -172,6 +172,11 @@ export function createEnrolmentService(deps: {
               source: { kind: "enrolment", credentialId: credential.id },
             })
           : null;
+      // The phone's cookie now names the new session; the one it replaces must not outlive it
+      // (nor keep its sockets in the old account's room).
+      if (session !== null && approver !== null) {
+        await deps.sessions.endSessions({ sessions: [approver], reason: "replaced" });
+      }
       return {
         user: { id: user.id, username: user.username, displayName: user.displayName },
         passkey: {

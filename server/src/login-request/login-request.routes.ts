@@ -68,6 +68,8 @@ export function loginRequestRoutes(deps: {
 
   router.post(API_PATHS.approvalsOpen, async (req, res) => {
     const body = parseInput(openApprovalBodySchema, req.body);
+    // Opening stores a passkey challenge for whoever asks: limited like every such route.
+    await deps.rateLimits.consume({ action: "openApproval", key: req.ip ?? "unknown" });
     if ("userCode" in body) {
       // Codes are short enough to guess at scale; the limit is what keeps them safe.
       await deps.rateLimits.consume({ action: "lookupUserCode", key: req.ip ?? "unknown" });
@@ -81,6 +83,7 @@ export function loginRequestRoutes(deps: {
   router.post(API_PATHS.loginApprovalOptions(":id"), async (req, res) => {
     const { id } = parseInput(idParams, req.params);
     const { qrToken } = parseInput(approvalOptionsBodySchema, req.body);
+    await deps.rateLimits.consume({ action: "startApproval", key: req.ip ?? "unknown" });
     const approval: ApprovalCeremony = await logins.startApproval({ id, proof: { kind: "qr", qrToken } });
     res.json(approval);
   });

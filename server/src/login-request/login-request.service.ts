@@ -26,6 +26,12 @@ import type { QrTokenSigner } from "./qr-token.js";
 
 /** How long a finished request stays readable, so late pages learn its outcome. */
 const RETAIN_AFTER_EXPIRY_MS = 10 * 60_000;
+/**
+ * Passkey prompts one request may have started within a ceremony's lifetime. A person needs one
+ * or two (a retry after a cancelled prompt); the cap keeps an anonymous holder of a QR token
+ * from storing challenges without bound.
+ */
+const MAX_APPROVAL_CEREMONIES_PER_REQUEST = 10;
 /** A compare-and-set loses only to another writer; a few tries settle any real race. */
 const MAX_CAS_ATTEMPTS = 5;
 
@@ -199,7 +205,11 @@ export function createLoginRequestService(deps: {
   }
 
   async function startApprovalFor(request: LoginRequestRecord): Promise<ApprovalCeremonyStart> {
-    const ceremony = await deps.ceremonies.startCeremony({ kind: "approval", loginRequestId: request.id });
+    const ceremony = await deps.ceremonies.startCappedCeremony({
+      details: { kind: "approval", loginRequestId: request.id },
+      group: `approval:${request.id}`,
+      maxLive: MAX_APPROVAL_CEREMONIES_PER_REQUEST,
+    });
     const options = await buildAuthenticationOptions({ rp: deps.rp, challenge: ceremony.challenge });
     return { ceremonyId: ceremony.id, options: { ...options } };
   }
@@ -340,11 +350,9 @@ export function createLoginRequestService(deps: {
         rp: deps.rp,
         challenge: ceremony.challenge,
         credential,
+        // A push request is approved only with a passkey of the person it was sent to.
+        requireUserId: request.push?.userId,
       });
-      // A push request is approved only with a passkey of the person it was sent to.
-      if (request.push !== null && request.push.userId !== user.id) {
-        throw new AppError("UNKNOWN_CREDENTIAL", "This passkey belongs to another account.");
-      }
       const now = clock.now();
 
       const approved = await applyEvent(request, "approve", () => ({

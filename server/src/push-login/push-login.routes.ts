@@ -50,6 +50,8 @@ export function pushLoginRoutes(deps: {
     const { id } = parseInput(idParams, req.params);
     const { choice } = parseInput(pushMatchBodySchema, req.body);
     const approver = await requireApprover(req, deps);
+    // A right number starts a passkey challenge; a signed-in phone is limited like anyone else.
+    await deps.rateLimits.consume({ action: "startApproval", key: req.ip ?? "unknown" });
     const phone = clientContextOf(req);
     const result = await deps.logins.matchPush({ id, userId: approver.userId, choice, phone });
     const review = toLoginReview(result.request, { viewer: phone });

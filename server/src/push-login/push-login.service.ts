@@ -1,12 +1,13 @@
 import type { ClientContextView, CreatePushLoginResponse, PushReview } from "@countersign/shared";
-import { AppError } from "../app-error.js";
 import type { Clock } from "../clock.js";
+import { networkOf } from "../context/network.js";
 import type { RateLimits } from "../http/rate-limits.js";
 import { toLoginReview, toLoginView } from "../login-request/login-request.view.js";
 import type { LoginRequestService } from "../login-request/login-request.service.js";
-import { randomToken, type Random } from "../random.js";
+import type { Random } from "../random.js";
 import type { RealtimePublisher } from "../realtime/realtime.publisher.js";
 import type { ClientContext, LoginRequestRecord, Store } from "../store/store.js";
+import { hmacToken } from "../tokens.js";
 
 export interface PushLoginService {
   /**
@@ -14,7 +15,7 @@ export interface PushLoginService {
    * exists, is paused or is over its limit: the request simply never reaches a phone then.
    */
   createPushLogin(options: { username: string; desktop: ClientContext }): Promise<CreatePushLoginResponse>;
-  /** The push request waiting for this person, if any (at most one at a time). */
+  /** The push requests waiting for this person: at most one per requesting network. */
   inbox(options: { userId: string; viewer: ClientContext }): Promise<PushReview[]>;
 }
 
@@ -22,6 +23,28 @@ export function toPushReview(request: LoginRequestRecord, options: { viewer: Cli
   return { ...toLoginReview(request, options), choices: request.push?.choices ?? [] };
 }
 
+/**
+ * Push sign-in, designed so that a desktop learns nothing about whether a username exists and a
+ * stranger cannot get in the way of the person's own sign-in:
+ *
+ * - Every username has a push target: the account's id, or for an unknown name a pseudonym
+ *   (HMAC of the name under the deployment's shared key, the same on every process). Everything
+ *   after the lookup — pause check, limits, the pending-push swap and its supersede, the
+ *   broadcast — runs on the target alone, so existing and unknown names take the same path,
+ *   with the same store round trips and the same events. Only a real person's phones are in
+ *   the room the broadcast goes to.
+ * - A paused target, or one over a limit, still gets its request created and swapped in (marked
+ *   undelivered: no phone sees it), so a desktop cannot tell "paused" or "limited" from
+ *   "unknown" either.
+ * - Limits count per target AND requesting network (an IPv4 address or IPv6 /64), and a new
+ *   push replaces only the pending push from the same network. A stranger elsewhere can use
+ *   up their own allowance, not the person's, and cannot supersede the person's request; the
+ *   phone lists one pending request per network, each with where it comes from, and number
+ *   matching tells them apart.
+ * - A per-target ceiling across all networks bounds how often a phone can be asked at all (push
+ *   fatigue). An attacker with many networks can still reach that ceiling; the person then
+ *   signs in with the QR code, which no push limit affects, and "This wasn't me" pauses pushes.
+ */
 export function createPushLoginService(deps: {
   store: Store;
   clock: Clock;
@@ -29,6 +52,8 @@ export function createPushLoginService(deps: {
   logins: LoginRequestService;
   rateLimits: RateLimits;
   publisher: RealtimePublisher;
+  /** Derives unknown names' pseudonyms; every process of a deployment must share it. */
+  pseudonymKey: Uint8Array;
 }): PushLoginService {
   const { store, random } = deps;
 
@@ -54,47 +79,55 @@ export function createPushLoginService(deps: {
     return choices;
   }
 
-  /** Whether a push may reach this person now: not paused, and under their limit. */
-  async function mayPush(userId: string): Promise<boolean> {
-    if ((await store.pushesPausedUntil(userId)) !== null) return false;
-    try {
-      await deps.rateLimits.consume({ action: "pushToUser", key: userId });
-      return true;
-    } catch (error) {
-      if (error instanceof AppError && error.code === "RATE_LIMITED") return false;
-      throw error;
-    }
+  function targetOf(options: { username: string; userId: string | null }): string {
+    if (options.userId !== null) return options.userId;
+    return `unknown:${hmacToken({ key: deps.pseudonymKey, message: `push-target:${options.username}`, bytes: 16 })}`;
+  }
+
+  /** Whether a push from `source` may reach `target` now: not paused, and under both limits. */
+  async function mayPush(target: string, source: string): Promise<boolean> {
+    if ((await store.pushesPausedUntil(target)) !== null) return false;
+    if (!(await deps.rateLimits.tryConsume({ action: "pushFromSource", key: `${target}|${source}` }))) return false;
+    return deps.rateLimits.tryConsume({ action: "pushToUser", key: target });
   }
 
   return {
     async createPushLogin({ username, desktop }) {
       const user = await store.findUserByUsername(username);
+      const target = targetOf({ username, userId: user?.id ?? null });
+      const source = networkOf(desktop.ip);
       const matchNumber = twoDigits();
       const { request, desktopSecret } = await deps.logins.createLoginRequest({
         desktop,
-        // An unknown username still gets a real request, sent to nobody (userId "" is no one's).
-        push: { userId: user?.id ?? "", matchNumber, choices: choicesFor(matchNumber) },
+        push: { userId: target, matchNumber, choices: choicesFor(matchNumber) },
       });
-      // The same store round trips either way, so the answer's timing says nothing either.
-      const recipient = user?.id ?? `nobody:${randomToken(random, 16)}`;
-      if ((await mayPush(recipient)) && user !== null) {
-        const previous = await store.swapPendingPush({
-          userId: user.id,
-          loginRequestId: request.id,
-          until: request.expiresAt,
-        });
-        // One pending push per person: the older one is replaced, and its desktop is told.
-        if (previous !== null && previous !== request.id) await deps.logins.supersede(previous);
-        deps.publisher.pushRequested({ userId: user.id, review: toPushReview(request, { viewer: desktop }) });
+      const delivered = await mayPush(target, source);
+      // Swapped in even when it will not be delivered, so that a pause or a spent limit changes
+      // nothing a desktop can see: the older request from this network is superseded either way.
+      const previous = await store.swapPendingPush({
+        userId: target,
+        source,
+        loginRequestId: request.id,
+        until: request.expiresAt,
+        delivered,
+      });
+      if (previous !== null && previous !== request.id) await deps.logins.supersede(previous);
+      if (delivered) {
+        deps.publisher.pushRequested({ userId: target, review: toPushReview(request, { viewer: desktop }) });
       }
       return { login: toLoginView(request), desktopSecret, matchNumber };
     },
 
     async inbox({ userId, viewer }) {
-      const id = await store.getPendingPush(userId);
-      const request = id === null ? null : await deps.logins.expireIfDue(id);
-      if (request === null || (request.status !== "pending" && request.status !== "scanned")) return [];
-      return [toPushReview(request, { viewer })];
+      const ids = await store.listPendingPushes(userId);
+      const requests = await Promise.all(ids.map((id) => deps.logins.expireIfDue(id)));
+      return requests
+        .filter(
+          (request): request is LoginRequestRecord =>
+            request !== null && (request.status === "pending" || request.status === "scanned"),
+        )
+        .sort((a, b) => b.createdAt - a.createdAt)
+        .map((request) => toPushReview(request, { viewer }));
     },
   };
 }

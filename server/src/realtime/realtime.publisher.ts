@@ -1,5 +1,5 @@
 import type { PushReview, SessionEndedPayload } from "@countersign/shared";
-import type { LoginRequestRecord } from "../store/store.js";
+import type { LoginRequestRecord, SessionRecord } from "../store/store.js";
 
 /**
  * What the domain tells the realtime layer. Services call this after a write succeeds; the
@@ -7,7 +7,11 @@ import type { LoginRequestRecord } from "../store/store.js";
  */
 export interface RealtimePublisher {
   loginChanged(request: LoginRequestRecord): void;
-  sessionEnded(options: { tokenHash: string; reason: SessionEndedPayload["reason"] }): void;
+  /**
+   * A session ended (after it was deleted): every socket signed in with it is told why and loses
+   * what the session gave it, on every process.
+   */
+  sessionEnded(options: { session: SessionRecord; reason: SessionEndedPayload["reason"] }): void;
   /** A push request for the person's approver apps. */
   pushRequested(options: { userId: string; review: PushReview }): void;
 }

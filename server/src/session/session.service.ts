@@ -1,4 +1,4 @@
-import { SESSION_TOKEN_BYTES, type SessionKind, type SessionView } from "@countersign/shared";
+import { SESSION_TOKEN_BYTES, type SessionEndedPayload, type SessionKind, type SessionView } from "@countersign/shared";
 import type { Clock } from "../clock.js";
 import { randomToken, type Random } from "../random.js";
 import type { RealtimePublisher } from "../realtime/realtime.publisher.js";
@@ -27,8 +27,15 @@ export interface SessionService {
   }): Promise<NewSession>;
   /** The live session for a token of this kind, or null. */
   findSession(options: { token: string | null; kind: SessionKind }): Promise<SessionRecord | null>;
+  /** The live session with this token hash and kind, or null. */
+  findSessionByHash(options: { tokenHash: string; kind: SessionKind }): Promise<SessionRecord | null>;
   /** Ends a session and tells every page signed in with it. */
   endSession(options: { token: string; kind: SessionKind }): Promise<SessionRecord | null>;
+  /**
+   * Ends these sessions (revoked, replaced, their passkey removed): each is deleted, and every
+   * socket signed in with it is told and loses what it granted. Returns the ones that ended here.
+   */
+  endSessions(options: { sessions: SessionRecord[]; reason: SessionEndedPayload["reason"] }): Promise<SessionRecord[]>;
   describeSession(session: SessionRecord): Promise<SessionView | null>;
 }
 
@@ -65,6 +72,28 @@ export function createSessionService(deps: {
     };
   }
 
+  async function findSessionByHash(options: { tokenHash: string; kind: SessionKind }): Promise<SessionRecord | null> {
+    const session = await store.getSession(options.tokenHash);
+    // A desktop cookie must not work as an approver cookie, nor the other way round.
+    if (session === null || session.kind !== options.kind || clock.now() >= session.expiresAt) return null;
+    return session;
+  }
+
+  async function endSessions(options: {
+    sessions: SessionRecord[];
+    reason: SessionEndedPayload["reason"];
+  }): Promise<SessionRecord[]> {
+    const ended: SessionRecord[] = [];
+    for (const session of options.sessions) {
+      // Only the caller that deleted it announces it: two racing revokes tell the page once.
+      const deleted = await store.deleteSession(session.tokenHash);
+      if (deleted === null) continue;
+      deps.publisher.sessionEnded({ session: deleted, reason: options.reason });
+      ended.push(deleted);
+    }
+    return ended;
+  }
+
   return {
     prepareSession,
     async createSession(options) {
@@ -74,19 +103,16 @@ export function createSessionService(deps: {
     },
     async findSession({ token, kind }) {
       if (token === null) return null;
-      const session = await store.getSession(hashSecret(token));
-      // A desktop cookie must not work as an approver cookie, nor the other way round.
-      if (session === null || session.kind !== kind || clock.now() >= session.expiresAt) return null;
-      return session;
+      return findSessionByHash({ tokenHash: hashSecret(token), kind });
     },
+    findSessionByHash,
     async endSession({ token, kind }) {
-      const tokenHash = hashSecret(token);
-      const session = await store.getSession(tokenHash);
-      if (session === null || session.kind !== kind) return null;
-      const deleted = await store.deleteSession(tokenHash);
-      if (deleted !== null) deps.publisher.sessionEnded({ tokenHash, reason: "signed_out" });
-      return deleted;
+      const session = await findSessionByHash({ tokenHash: hashSecret(token), kind });
+      if (session === null) return null;
+      const [ended] = await endSessions({ sessions: [session], reason: "signed_out" });
+      return ended ?? null;
     },
+    endSessions,
     async describeSession(session) {
       const user = await store.getUser(session.userId);
       if (user === null) return null;

@@ -29,7 +29,9 @@ export function createMemoryStore(options: { clock: Clock }): Store {
   const sessions = new Map<string, SessionRecord>();
   const activity = new Map<string, ActivityRecord[]>();
   /** Per user: something that lapses at `until` (the pending push, the push pause). */
-  const pendingPushes = new Map<string, { id: string; until: number }>();
+  const pendingPushes = new Map<string, Map<string, { id: string; until: number; delivered: boolean }>>();
+  /** Per ceremony group: the ids of its ceremonies and when each lapses. */
+  const ceremonyGroups = new Map<string, Map<string, number>>();
   const pushPauses = new Map<string, number>();
 
   const copy = structuredClone;
@@ -62,8 +64,26 @@ export function createMemoryStore(options: { clock: Clock }): Store {
     return session;
   }
 
+  /** The group's members that have not lapsed; lapsed ones are dropped on the way. */
+  function liveGroup(group: string): Map<string, number> {
+    const members = ceremonyGroups.get(group) ?? new Map<string, number>();
+    for (const [id, expiresAt] of members) if (clock.now() >= expiresAt) members.delete(id);
+    if (members.size === 0) ceremonyGroups.delete(group);
+    return members;
+  }
+
+  /** The user's pending pushes that have not lapsed; lapsed ones are dropped on the way. */
+  function livePushes(userId: string): Map<string, { id: string; until: number; delivered: boolean }> {
+    const pending = pendingPushes.get(userId) ?? new Map<string, { id: string; until: number; delivered: boolean }>();
+    for (const [source, entry] of pending) if (entry.until <= clock.now()) pending.delete(source);
+    if (pending.size === 0) pendingPushes.delete(userId);
+    return pending;
+  }
+
   function sweep(): void {
     for (const id of ceremonies.keys()) liveCeremony(id);
+    for (const group of ceremonyGroups.keys()) liveGroup(group);
+    for (const userId of pendingPushes.keys()) livePushes(userId);
     for (const id of logins.keys()) liveLogin(id);
     for (const hash of sessions.keys()) liveSession(hash);
   }
@@ -119,15 +139,26 @@ export function createMemoryStore(options: { clock: Clock }): Store {
       credentials.delete(credentialId);
       return "removed";
     },
-    async recordCredentialUse({ id, counter, usedAt }) {
+    async advanceCredentialCounter({ id, counter, usedAt }) {
       const credential = credentials.get(id);
-      if (credential === undefined) return;
-      credential.counter = Math.max(credential.counter, counter);
+      if (credential === undefined) return "not_found";
+      const counterless = counter === 0 && credential.counter === 0;
+      if (counter <= credential.counter && !counterless) return "replayed";
+      credential.counter = counter;
       credential.lastUsedAt = Math.max(credential.lastUsedAt ?? 0, usedAt);
+      return "advanced";
     },
 
     async putCeremony(ceremony) {
       ceremonies.set(ceremony.id, copy(ceremony));
+    },
+    async putCeremonyInGroup({ ceremony, group, maxLive }) {
+      const members = liveGroup(group);
+      if (members.size >= maxLive) return "group_full";
+      members.set(ceremony.id, ceremony.expiresAt);
+      ceremonyGroups.set(group, members);
+      ceremonies.set(ceremony.id, copy(ceremony));
+      return "stored";
     },
     async takeCeremony(id) {
       const ceremony = liveCeremony(id);
@@ -189,14 +220,15 @@ export function createMemoryStore(options: { clock: Clock }): Store {
         .map((session) => copy(session));
     },
 
-    async swapPendingPush({ userId, loginRequestId, until }) {
-      const previous = pendingPushes.get(userId);
-      pendingPushes.set(userId, { id: loginRequestId, until });
-      return previous !== undefined && previous.until > clock.now() ? previous.id : null;
+    async swapPendingPush({ userId, source, loginRequestId, until, delivered }) {
+      const pending = livePushes(userId);
+      const previous = pending.get(source);
+      pending.set(source, { id: loginRequestId, until, delivered });
+      pendingPushes.set(userId, pending);
+      return previous === undefined ? null : previous.id;
     },
-    async getPendingPush(userId) {
-      const pending = pendingPushes.get(userId);
-      return pending !== undefined && pending.until > clock.now() ? pending.id : null;
+    async listPendingPushes(userId) {
+      return [...livePushes(userId).values()].filter((entry) => entry.delivered).map((entry) => entry.id);
     },
     async pausePushes({ userId, until }) {
       pushPauses.set(userId, Math.max(until, pushPauses.get(userId) ?? 0));

@@ -28,8 +28,13 @@ export interface RedisKeys {
   userSessions(userId: string): string;
   /** List of JSON ActivityRecord, newest first, capped at ACTIVITY_LIMIT; never expires. */
   activity(userId: string): string;
-  /** "<until>:<loginId>": the user's one pending push request; TTL until then. */
-  pendingPush(userId: string): string;
+  /** Sorted set of ceremony ids scored by expiresAt: a group's cap (ceremonies per login request). */
+  ceremonyGroup(group: string): string;
+  /**
+   * Hash: requesting source → "<until>:<1 delivered | 0 held back>:<loginId>", the user's
+   * pending push request from each source; TTL until the latest of them lapses.
+   */
+  pendingPushes(userId: string): string;
   /** The time (ms) until which pushes to the user are paused; TTL until then. */
   pushPause(userId: string): string;
   /** The key every process derives QR tokens from (base64url); set once, never expires. */
@@ -52,7 +57,9 @@ export function redisKeys(prefix: string): RedisKeys {
     session: (tokenHash) => `${prefix}session:${tokenHash}`,
     userSessions: (userId) => `${prefix}user-sessions:${userId}`,
     activity: (userId) => `${prefix}activity:${userId}`,
-    pendingPush: (userId) => `${prefix}pending-push:${userId}`,
+    ceremonyGroup: (group) => `${prefix}ceremony-group:${group}`,
+    // A new name: the old "pending-push:" keys held a plain string, not a hash.
+    pendingPushes: (userId) => `${prefix}pending-pushes:${userId}`,
     pushPause: (userId) => `${prefix}push-pause:${userId}`,
     qrTokenKey: () => `${prefix}qr-token-key`,
     socketChannel: () => `${prefix}socket.io`,

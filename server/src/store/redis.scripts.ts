@@ -30,18 +30,21 @@ const SCRIPTS = {
       redis.call('SADD', KEYS[2], ARGV[4])
       return 'added'`,
   },
-  recordCredentialUse: {
+  advanceCredentialCounter: {
     keys: 1, // credential
+    // ARGV: asserted counter, usedAt. Both counters 0 is an authenticator without one (WebAuthn §6.1.1).
     lua: `
-      if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+      if redis.call('EXISTS', KEYS[1]) == 0 then return 'not_found' end
       local counter = tonumber(redis.call('HGET', KEYS[1], 'counter') or '')
       local lastRaw = redis.call('HGET', KEYS[1], 'lastUsedAt') or ''
       local last = 0
       if lastRaw ~= '' then last = tonumber(lastRaw) end
       if not counter or not last then return redis.error_reply('corrupt credential ' .. KEYS[1]) end
-      if tonumber(ARGV[1]) > counter then redis.call('HSET', KEYS[1], 'counter', ARGV[1]) end
+      local asserted = tonumber(ARGV[1])
+      if asserted <= counter and not (asserted == 0 and counter == 0) then return 'replayed' end
+      if asserted > counter then redis.call('HSET', KEYS[1], 'counter', ARGV[1]) end
       if tonumber(ARGV[2]) > last then redis.call('HSET', KEYS[1], 'lastUsedAt', ARGV[2]) end
-      return 1`,
+      return 'advanced'`,
   },
   createLoginRequest: {
     keys: 2, // login, loginByCode
@@ -115,6 +118,33 @@ const SCRIPTS = {
       redis.call('SADD', KEYS[2], ARGV[3])
       if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
       return 1`,
+  },
+  putCeremonyInGroup: {
+    keys: 2, // ceremony, ceremonyGroup
+    // ARGV: ceremony JSON, ttl ms, now, maxLive, ceremony id, expiresAt
+    lua: `
+      redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
+      if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 0 end
+      redis.call('ZADD', KEYS[2], ARGV[6], ARGV[5])
+      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+      if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+      return 1`,
+  },
+  swapPendingPush: {
+    keys: 1, // pendingPushes
+    // ARGV: source, "<until>:<loginId>", now, ttl ms. Returns the live entry it replaced, or nil.
+    lua: `
+      local now = tonumber(ARGV[3])
+      local previous = redis.call('HGET', KEYS[1], ARGV[1])
+      redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+      local fields = redis.call('HGETALL', KEYS[1])
+      for i = 1, #fields, 2 do
+        local untilAt = tonumber(string.match(fields[i + 1], '^(%d+):') or '')
+        if not untilAt then return redis.error_reply('corrupt pending push ' .. KEYS[1]) end
+        if untilAt <= now then redis.call('HDEL', KEYS[1], fields[i]) end
+      end
+      if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+      return previous`,
   },
   appendActivity: {
     keys: 1, // activity

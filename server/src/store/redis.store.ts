@@ -68,11 +68,14 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
     return request.retainUntil > clock.now() ? request : null;
   };
 
-  /** "<until>:<id>" while its time has not passed, else null. */
-  const livePointer = (raw: string | null): string | null => {
-    if (raw === null) return null;
-    const separator = raw.indexOf(":");
-    return Number(raw.slice(0, separator)) > clock.now() ? raw.slice(separator + 1) : null;
+  /** A pending push entry is "<until>:<1 if delivered, else 0>:<loginId>". */
+  const pendingPushEntry = (entry: { until: number; delivered: boolean; loginRequestId: string }): string =>
+    `${entry.until}:${entry.delivered ? 1 : 0}:${entry.loginRequestId}`;
+  const livePendingPush = (raw: string): { delivered: boolean; loginRequestId: string } | null => {
+    const match = /^(\d+):([01]):(.+)$/.exec(raw);
+    if (match === null) throw new Error(`Corrupt pending push entry in the store: ${JSON.stringify(raw)}`);
+    if (Number(match[1]) <= clock.now()) return null;
+    return { delivered: match[2] === "1", loginRequestId: match[3]! };
   };
 
   const liveSession = (raw: string | null): SessionRecord | null => {
@@ -120,7 +123,9 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
     getUser: readUser,
     async findUserByUsername(username) {
       const id = await redis.get(keys.username(username));
-      return id === null ? null : readUser(id);
+      // An unknown name costs the same two round trips as a known one: push sign-in must not
+      // tell them apart by its response time. (No user id is empty, so this key never exists.)
+      return readUser(id ?? "");
     },
 
     async addCredential(credential) {
@@ -156,12 +161,20 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
       );
       return result as "removed" | "last_credential" | "not_found";
     },
-    async recordCredentialUse({ id, counter, usedAt }) {
-      await scripts.recordCredentialUse([keys.credential(id)], [counter, usedAt]);
+    async advanceCredentialCounter({ id, counter, usedAt }) {
+      const result = await scripts.advanceCredentialCounter([keys.credential(id)], [counter, usedAt]);
+      return result as "advanced" | "replayed" | "not_found";
     },
 
     async putCeremony(ceremony) {
       await redis.set(keys.ceremony(ceremony.id), JSON.stringify(ceremony), "PX", ttlUntil(ceremony.expiresAt));
+    },
+    async putCeremonyInGroup({ ceremony, group, maxLive }) {
+      const stored = await scripts.putCeremonyInGroup(
+        [keys.ceremony(ceremony.id), keys.ceremonyGroup(group)],
+        [JSON.stringify(ceremony), ttlUntil(ceremony.expiresAt), clock.now(), maxLive, ceremony.id, ceremony.expiresAt],
+      );
+      return stored === 1 ? "stored" : "group_full";
     },
     async takeCeremony(id) {
       const raw = await redis.getdel(keys.ceremony(id));
@@ -254,19 +267,16 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
       return sessions.sort((a, b) => a.createdAt - b.createdAt);
     },
 
-    async swapPendingPush({ userId, loginRequestId, until }) {
-      // SET … GET swaps in one command: two racing pushes each get a different predecessor.
-      const previous = await redis.set(
-        keys.pendingPush(userId),
-        `${until}:${loginRequestId}`,
-        "PX",
-        ttlUntil(until),
-        "GET",
+    async swapPendingPush({ userId, source, loginRequestId, until, delivered }) {
+      const previous = await scripts.swapPendingPush(
+        [keys.pendingPushes(userId)],
+        [source, pendingPushEntry({ until, delivered, loginRequestId }), clock.now(), ttlUntil(until)],
       );
-      return livePointer(previous);
+      return typeof previous === "string" ? (livePendingPush(previous)?.loginRequestId ?? null) : null;
     },
-    async getPendingPush(userId) {
-      return livePointer(await redis.get(keys.pendingPush(userId)));
+    async listPendingPushes(userId) {
+      const entries = Object.values(await redis.hgetall(keys.pendingPushes(userId))).map(livePendingPush);
+      return entries.filter((entry) => entry?.delivered === true).map((entry) => entry!.loginRequestId);
     },
     async pausePushes({ userId, until }) {
       const current = Number((await redis.get(keys.pushPause(userId))) ?? 0);

@@ -35,10 +35,30 @@ export interface Store {
     userId: string;
     credentialId: string;
   }): Promise<"removed" | "last_credential" | "not_found">;
-  /** Records a verified use: the counter only ever moves forward. */
-  recordCredentialUse(options: { id: string; counter: number; usedAt: number }): Promise<void>;
+  /**
+   * Records a verified use, in one compare-and-set: "advanced" if `counter` is above the stored
+   * signature counter (which becomes `counter`), or if both are 0 (an authenticator without a
+   * counter, WebAuthn L3 §6.1.1: only `lastUsedAt` moves); otherwise "replayed" and nothing is
+   * written. So of many uses that carry the same counter, at most one is recorded. `lastUsedAt`
+   * only moves forward.
+   */
+  advanceCredentialCounter(options: {
+    id: string;
+    counter: number;
+    usedAt: number;
+  }): Promise<"advanced" | "replayed" | "not_found">;
 
   putCeremony(ceremony: CeremonyRecord): Promise<void>;
+  /**
+   * Stores a ceremony unless `group` already holds `maxLive` ceremonies that have not expired
+   * (taken ones still count until their time is up), in one step: a cap that concurrent starts
+   * cannot overshoot.
+   */
+  putCeremonyInGroup(options: {
+    ceremony: CeremonyRecord;
+    group: string;
+    maxLive: number;
+  }): Promise<"stored" | "group_full">;
   /** Reads and deletes in one step: a challenge can be taken once. */
   takeCeremony(id: string): Promise<CeremonyRecord | null>;
 
@@ -66,11 +86,21 @@ export interface Store {
   listSessions(userId: string): Promise<SessionRecord[]>;
 
   /**
-   * Makes `loginRequestId` the user's one pending push request until `until`, and returns the
-   * one it replaces (to be superseded), in one step so two pushes can't both think they are it.
+   * Makes `loginRequestId` the user's one pending push request from `source` until `until`, and
+   * returns the one from the same source it replaces (to be superseded), in one step so two
+   * pushes can't both think they are it. Requests from other sources are left alone: a stranger
+   * cannot replace the person's own request.
    */
-  swapPendingPush(options: { userId: string; loginRequestId: string; until: number }): Promise<string | null>;
-  getPendingPush(userId: string): Promise<string | null>;
+  swapPendingPush(options: {
+    userId: string;
+    source: string;
+    loginRequestId: string;
+    until: number;
+    /** False for a request held back (paused or over a limit): it only takes the slot. */
+    delivered: boolean;
+  }): Promise<string | null>;
+  /** The ids of the user's delivered pending push requests, one per source, in no particular order. */
+  listPendingPushes(userId: string): Promise<string[]>;
   /** Stops pushes to the user until `until` (after "This wasn't me"). */
   pausePushes(options: { userId: string; until: number }): Promise<void>;
   pushesPausedUntil(userId: string): Promise<number | null>;

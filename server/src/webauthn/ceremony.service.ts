@@ -12,6 +12,11 @@ export interface CeremonyService {
   /** Stores a fresh single-use challenge for one WebAuthn ceremony. */
   startCeremony(details: CeremonyDetails): Promise<CeremonyRecord>;
   /**
+   * Like startCeremony, but refuses (RATE_LIMITED) once `group` has `maxLive` ceremonies that
+   * have not expired: an anonymous caller cannot fill the store through one request.
+   */
+  startCappedCeremony(options: { details: CeremonyDetails; group: string; maxLive: number }): Promise<CeremonyRecord>;
+  /**
    * Takes the ceremony out of the store before anything is verified, so a failed or replayed
    * attempt can never use the same challenge again (DESIGN §6).
    */
@@ -22,15 +27,27 @@ export interface CeremonyService {
 }
 
 export function createCeremonyService(deps: { store: Store; clock: Clock; random: Random }): CeremonyService {
+  const newCeremony = (details: CeremonyDetails): CeremonyRecord =>
+    ({
+      ...details,
+      id: randomToken(deps.random, CEREMONY_ID_BYTES),
+      challenge: randomToken(deps.random, 32),
+      expiresAt: deps.clock.now() + CEREMONY_TTL_MS,
+    }) as CeremonyRecord;
+
   return {
     async startCeremony(details) {
-      const ceremony = {
-        ...details,
-        id: randomToken(deps.random, CEREMONY_ID_BYTES),
-        challenge: randomToken(deps.random, 32),
-        expiresAt: deps.clock.now() + CEREMONY_TTL_MS,
-      } as CeremonyRecord;
+      const ceremony = newCeremony(details);
       await deps.store.putCeremony(ceremony);
+      return ceremony;
+    },
+    async startCappedCeremony({ details, group, maxLive }) {
+      const ceremony = newCeremony(details);
+      if ((await deps.store.putCeremonyInGroup({ ceremony, group, maxLive })) === "group_full") {
+        throw new AppError("RATE_LIMITED", "Too many passkey prompts for this sign-in; start a new one.", {
+          headers: { "Retry-After": String(Math.ceil(CEREMONY_TTL_MS / 1000)) },
+        });
+      }
       return ceremony;
     },
     async consumeCeremony({ id, kind }) {

@@ -93,10 +93,21 @@ describe("the account on the phone", () => {
     await enrolPhone(phone, new SoftAuthenticator({ origin: server.origin }), { username: "owner", displayName: "x" });
     const passkeys = (await phone.get<PasskeysResponse>(API_PATHS.approverPasskeys)).body.passkeys;
     expect(passkeys).toHaveLength(2);
-    expect((await phone.delete(API_PATHS.approverPasskey(only!.id))).status).toBe(204);
+    // Removing a passkey that made no session leaves the phone signed in.
+    expect((await phone.delete(API_PATHS.approverPasskey(passkeys[1]!.id))).status).toBe(204);
     expect((await phone.get<PasskeysResponse>(API_PATHS.approverPasskeys)).body.passkeys.map((p) => p.id)).toEqual([
-      passkeys[1]!.id,
+      only!.id,
     ]);
+
+    await enrolPhone(phone, new SoftAuthenticator({ origin: server.origin }), { username: "owner", displayName: "x" });
+    const socket = new DesktopSocket(server.origin, { cookie: phone.cookieHeader });
+    await socket.connected();
+    expect((await phone.delete(API_PATHS.approverPasskey(only!.id))).status).toBe(204);
+    // The phone's session came from the removed passkey: it ends with it, live.
+    expect(await socket.waitForSessionEnded()).toEqual({ reason: "revoked" });
+    socket.close();
+    const after = await phone.get(API_PATHS.approverPasskeys);
+    expect([after.status, codeOf(after.body)]).toEqual([401, "UNAUTHENTICATED"]);
     // The removed passkey can no longer approve anything.
     const login = await createLogin(new HttpClient(server.origin, { userAgent: DESKTOP_UA }));
     const result = await approveOpened(phone, authenticator, await openFromQr(phone, login));

@@ -10,7 +10,7 @@ import { DESKTOP_UA, HttpClient, PHONE_UA } from "../support/http-client.js";
 import { DesktopSocket } from "../support/socket-client.js";
 import { SoftAuthenticator } from "../support/soft-authenticator.js";
 import { approveOpened, createLogin, enrolPhone, openFromQr } from "../support/flows.js";
-import { startTestServer, type TestServer } from "../support/test-server.js";
+import { RELAXED_RATE_LIMITS, startTestServer, type TestServer } from "../support/test-server.js";
 
 let server: TestServer;
 let desktop: HttpClient;
@@ -351,12 +351,7 @@ describe("bad input gets a 4xx JSON error and leaves no state behind", () => {
 describe("rate limits", () => {
   it("answers 429 with Retry-After once an IP guesses too many user codes", async () => {
     const limited = await startTestServer({
-      rateLimits: {
-        createLogin: { points: 100, durationSeconds: 60 },
-        enrol: { points: 100, durationSeconds: 60 },
-        lookupUserCode: { points: 3, durationSeconds: 60 },
-        pushToUser: { points: 100, durationSeconds: 60 },
-      },
+      rateLimits: { ...RELAXED_RATE_LIMITS, lookupUserCode: { points: 3, durationSeconds: 60 } },
     });
     try {
       const client = new HttpClient(limited.origin, { userAgent: PHONE_UA });

@@ -2,16 +2,20 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   API_PATHS,
   ENROLMENT_LINK_TTL_MS,
-  parseApproverEnrolFragment,
   type EnrolmentLinkResponse,
-  type EnrolmentOptionsResponse,
   type EnrolmentVerifyResponse,
   type ErrorResponse,
   type PasskeysResponse,
   type SessionResponse,
 } from "@countersign/shared";
-import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
-import { approveOpened, createLogin, enrolPhone, openFromQr } from "../support/flows.js";
+import {
+  approveOpened,
+  createLogin,
+  enrolPhone,
+  enrolWithToken,
+  makeEnrolmentLink,
+  openFromQr,
+} from "../support/flows.js";
 import { DESKTOP_UA, HttpClient, PHONE_UA } from "../support/http-client.js";
 import { SoftAuthenticator } from "../support/soft-authenticator.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -36,25 +40,7 @@ afterEach(async () => {
   await server.close();
 });
 
-async function makeLink(): Promise<{ link: EnrolmentLinkResponse; token: string }> {
-  const response = await firstPhone.post<EnrolmentLinkResponse>(API_PATHS.approverEnrolmentLinks, {});
-  expect(response.status).toBe(201);
-  const parsed = parseApproverEnrolFragment(new URL(response.body.url).hash);
-  expect(parsed).not.toBeNull();
-  return { link: response.body, token: parsed!.token };
-}
-
-async function enrolWithToken(phone: HttpClient, authenticator: SoftAuthenticator, token: string) {
-  const start = await phone.post<EnrolmentOptionsResponse>(API_PATHS.enrolmentOptions, { enrolmentToken: token });
-  if (start.status !== 200) return start;
-  const credential = await authenticator.createCredential(
-    start.body.options as unknown as PublicKeyCredentialCreationOptionsJSON,
-  );
-  return phone.post<EnrolmentVerifyResponse>(API_PATHS.enrolmentVerify, {
-    ceremonyId: start.body.ceremonyId,
-    credential,
-  });
-}
+const makeLink = async (): Promise<{ link: EnrolmentLinkResponse; token: string }> => makeEnrolmentLink(firstPhone);
 
 describe("a second phone joins the account with a one-time link", () => {
   it("enrols the second phone into the same account, signed in, and its passkey approves sign-ins", async () => {

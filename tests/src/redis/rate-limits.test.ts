@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { AppError, createRedisRateLimits } from "@countersign/server";
+import { AppError, createRedisRateLimits, DEFAULT_RATE_LIMITS, type RateLimitPolicies } from "@countersign/server";
 
 const redisUrl = inject("redisUrl");
 let redis: Redis;
@@ -21,12 +21,9 @@ describe.skipIf(redisUrl === null)("rate limits in Redis", () => {
   it("are shared by every process: two limiters on one Redis count together, then 429 with Retry-After", async () => {
     const keyPrefix = `test:${randomUUID()}:`;
     const keyFor = (action: string): string => `${keyPrefix}ratelimit:${action}`;
-    const policies = {
-      createLogin: { points: 3, durationSeconds: 60 },
-      enrol: { points: 3, durationSeconds: 60 },
-      lookupUserCode: { points: 3, durationSeconds: 60 },
-      pushToUser: { points: 3, durationSeconds: 60 },
-    };
+    const policies = Object.fromEntries(
+      Object.keys(DEFAULT_RATE_LIMITS).map((action) => [action, { points: 3, durationSeconds: 60 }]),
+    ) as RateLimitPolicies;
     // One limiter per "process", as each server process builds its own.
     const [a, b] = [
       createRedisRateLimits({ redis, keyFor, policies }),

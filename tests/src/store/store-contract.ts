@@ -81,16 +81,11 @@ export function describeStoreContract(name: string, make: (clock: FakeClock) => 
         expect(results.filter((result) => result === "created")).toHaveLength(1);
       });
 
-      it("adds credentials, lists them oldest first, and moves counters only forward", async () => {
+      it("adds credentials and lists them oldest first", async () => {
         await store.createUserWithCredential({ user: user("u1", "ana"), credential: credential("c1", "u1") });
         expect(await store.addCredential({ ...credential("c2", "u1"), createdAt: T0 + 1 })).toBe("added");
         expect(await store.addCredential(credential("c2", "u1"))).toBe("credential_taken");
         expect((await store.listCredentials("u1")).map((item) => item.id)).toEqual(["c1", "c2"]);
-        await store.recordCredentialUse({ id: "c1", counter: 5, usedAt: T0 + 10 });
-        await store.recordCredentialUse({ id: "c1", counter: 3, usedAt: T0 + 5 });
-        expect(await store.getCredential("c1")).toMatchObject({ counter: 5, lastUsedAt: T0 + 10 });
-        await store.recordCredentialUse({ id: "unknown", counter: 1, usedAt: T0 });
-        expect(await store.getCredential("unknown")).toBeNull();
       });
 
       it("removes a passkey but never a user's last one, nor someone else's", async () => {
@@ -131,6 +126,64 @@ export function describeStoreContract(name: string, make: (clock: FakeClock) => 
       });
     });
 
+    describe("signature counters", () => {
+      const advanceTo = (counter: number, usedAt: number, id = "c1") =>
+        store.advanceCredentialCounter({ id, counter, usedAt });
+
+      beforeEach(async () => {
+        await store.createUserWithCredential({ user: user("u1", "ana"), credential: credential("c1", "u1") });
+      });
+
+      it("advances to a higher counter and records the use", async () => {
+        expect(await advanceTo(5, T0 + 10)).toBe("advanced");
+        expect(await store.getCredential("c1")).toMatchObject({ counter: 5, lastUsedAt: T0 + 10 });
+        expect(await advanceTo(6, T0 + 20)).toBe("advanced");
+        expect(await store.getCredential("c1")).toMatchObject({ counter: 6, lastUsedAt: T0 + 20 });
+      });
+
+      it("refuses the same or a lower counter as replayed, and writes nothing", async () => {
+        await advanceTo(5, T0 + 10);
+        expect(await advanceTo(5, T0 + 20)).toBe("replayed");
+        expect(await advanceTo(4, T0 + 30)).toBe("replayed");
+        expect(await advanceTo(0, T0 + 40)).toBe("replayed");
+        expect(await store.getCredential("c1")).toMatchObject({ counter: 5, lastUsedAt: T0 + 10 });
+      });
+
+      it("accepts 0 after 0 (an authenticator without a counter), moving only the last use", async () => {
+        expect(await advanceTo(0, T0 + 10)).toBe("advanced");
+        expect(await advanceTo(0, T0 + 20)).toBe("advanced");
+        expect(await store.getCredential("c1")).toMatchObject({ counter: 0, lastUsedAt: T0 + 20 });
+        // A counter that once moved never goes back to meaning "no counter".
+        expect(await advanceTo(1, T0 + 30)).toBe("advanced");
+        expect(await advanceTo(0, T0 + 40)).toBe("replayed");
+      });
+
+      it("never moves the last use backwards", async () => {
+        expect(await advanceTo(3, T0 + 50)).toBe("advanced");
+        expect(await advanceTo(4, T0 + 10)).toBe("advanced");
+        expect(await store.getCredential("c1")).toMatchObject({ counter: 4, lastUsedAt: T0 + 50 });
+      });
+
+      it("says not_found for an unknown passkey and creates nothing", async () => {
+        expect(await advanceTo(1, T0, "unknown")).toBe("not_found");
+        expect(await store.getCredential("unknown")).toBeNull();
+      });
+
+      it("lets exactly one of many racing uses with the same counter advance it", async () => {
+        const results = await Promise.all(Array.from({ length: 12 }, (_, index) => advanceTo(7, T0 + index)));
+        expect(results.filter((result) => result === "advanced")).toHaveLength(1);
+        expect(results.filter((result) => result === "replayed")).toHaveLength(11);
+        expect((await store.getCredential("c1"))?.counter).toBe(7);
+      });
+
+      it("lets racing uses with rising counters each advance at most once, ending at the highest", async () => {
+        const results = await Promise.all([3, 1, 2, 3, 1, 2].map((counter, index) => advanceTo(counter, T0 + index)));
+        expect(results.filter((result) => result === "advanced").length).toBeGreaterThanOrEqual(1);
+        expect(results.filter((result) => result === "advanced").length).toBeLessThanOrEqual(3);
+        expect((await store.getCredential("c1"))?.counter).toBe(3);
+      });
+    });
+
     describe("ceremonies", () => {
       const ceremony = {
         id: "k1",
@@ -150,6 +203,24 @@ export function describeStoreContract(name: string, make: (clock: FakeClock) => 
         await store.putCeremony(ceremony);
         await advance(60_000);
         expect(await store.takeCeremony("k1")).toBeNull();
+      });
+
+      it("caps a group's live ceremonies, even against racing starts, taken ones counting until they lapse", async () => {
+        const inGroup = (id: string, expiresAt = T0 + 60_000) =>
+          store.putCeremonyInGroup({ ceremony: { ...ceremony, id, expiresAt }, group: "approval:l1", maxLive: 3 });
+        const results = await Promise.all(["a", "b", "c", "d", "e"].map((id) => inGroup(id)));
+        expect(results.filter((result) => result === "stored")).toHaveLength(3);
+        expect(results.filter((result) => result === "group_full")).toHaveLength(2);
+        const stored = ["a", "b", "c", "d", "e"].filter((_, index) => results[index] === "stored");
+        expect(await store.takeCeremony(stored[0]!)).not.toBeNull();
+        expect(await inGroup("f")).toBe("group_full");
+        // Another group has its own budget.
+        expect(
+          await store.putCeremonyInGroup({ ceremony: { ...ceremony, id: "g" }, group: "approval:l2", maxLive: 3 }),
+        ).toBe("stored");
+        await advance(60_000);
+        expect(await inGroup("h", T0 + 120_000)).toBe("stored");
+        expect(await store.takeCeremony("h")).toMatchObject({ id: "h" });
       });
     });
 
@@ -265,21 +336,51 @@ export function describeStoreContract(name: string, make: (clock: FakeClock) => 
     });
 
     describe("push requests", () => {
-      it("keeps one pending push per user: each swap returns the one it replaced", async () => {
-        expect(await store.swapPendingPush({ userId: "u1", loginRequestId: "p1", until: T0 + 120_000 })).toBeNull();
-        expect(await store.swapPendingPush({ userId: "u1", loginRequestId: "p2", until: T0 + 120_000 })).toBe("p1");
-        expect(await store.getPendingPush("u1")).toBe("p2");
-        expect(await store.getPendingPush("u2")).toBeNull();
+      const swap = (options: { loginRequestId: string; source?: string; userId?: string; delivered?: boolean }) =>
+        store.swapPendingPush({
+          userId: options.userId ?? "u1",
+          source: options.source ?? "203.0.113.7",
+          loginRequestId: options.loginRequestId,
+          until: T0 + 120_000,
+          delivered: options.delivered ?? true,
+        });
+
+      it("keeps one pending push per user and source: each swap returns the one it replaced", async () => {
+        expect(await swap({ loginRequestId: "p1" })).toBeNull();
+        expect(await swap({ loginRequestId: "p2" })).toBe("p1");
+        expect(await store.listPendingPushes("u1")).toEqual(["p2"]);
+        expect(await store.listPendingPushes("u2")).toEqual([]);
         await advance(120_000);
-        expect(await store.getPendingPush("u1")).toBeNull();
-        expect(await store.swapPendingPush({ userId: "u1", loginRequestId: "p3", until: T0 + 240_000 })).toBeNull();
+        expect(await store.listPendingPushes("u1")).toEqual([]);
+        expect(
+          await store.swapPendingPush({
+            userId: "u1",
+            source: "203.0.113.7",
+            loginRequestId: "p3",
+            until: T0 + 240_000,
+            delivered: true,
+          }),
+        ).toBeNull();
+      });
+
+      it("never lets a push from another source replace the pending one", async () => {
+        expect(await swap({ loginRequestId: "own", source: "198.51.100.1" })).toBeNull();
+        expect(await swap({ loginRequestId: "stranger-1", source: "203.0.113.7" })).toBeNull();
+        expect(await swap({ loginRequestId: "stranger-2", source: "203.0.113.7" })).toBe("stranger-1");
+        expect((await store.listPendingPushes("u1")).sort()).toEqual(["own", "stranger-2"]);
+      });
+
+      it("lets a held-back push take its source's slot without being listed", async () => {
+        expect(await swap({ loginRequestId: "p1" })).toBeNull();
+        expect(await swap({ loginRequestId: "held", delivered: false })).toBe("p1");
+        expect(await store.listPendingPushes("u1")).toEqual([]);
+        expect(await swap({ loginRequestId: "p2" })).toBe("held");
+        expect(await store.listPendingPushes("u1")).toEqual(["p2"]);
       });
 
       it("gives each of many racing pushes a different predecessor", async () => {
         const previous = await Promise.all(
-          Array.from({ length: 10 }, (_, index) =>
-            store.swapPendingPush({ userId: "u1", loginRequestId: `p${index}`, until: T0 + 60_000 }),
-          ),
+          Array.from({ length: 10 }, (_, index) => swap({ loginRequestId: `p${index}` })),
         );
         // One saw nothing; the other nine each replaced a different one: none is lost unsuperseded.
         expect(previous.filter((id) => id === null)).toHaveLength(1);

@@ -1,6 +1,8 @@
 import {
   API_PATHS,
+  parseApproverEnrolFragment,
   parseApproverLoginFragment,
+  type EnrolmentLinkResponse,
   type ApproveResponse,
   type CreateLoginResponse,
   type EnrolmentOptionsResponse,
@@ -69,4 +71,41 @@ export async function approveOpened(
     ceremonyId: opened.approval.ceremonyId,
     credential,
   });
+}
+
+/** The one-time link a signed-in phone makes so that a second phone can join its account. */
+export async function makeEnrolmentLink(phone: HttpClient): Promise<{ link: EnrolmentLinkResponse; token: string }> {
+  const response = await phone.post<EnrolmentLinkResponse>(API_PATHS.approverEnrolmentLinks, {});
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  const parsed = parseApproverEnrolFragment(new URL(response.body.url).hash);
+  expect(parsed).not.toBeNull();
+  return { link: response.body, token: parsed!.token };
+}
+
+/** A phone enrols a passkey with a one-time link's token; returns the last answer as it came. */
+export async function enrolWithToken(
+  phone: HttpClient,
+  authenticator: SoftAuthenticator,
+  token: string,
+): Promise<ApiResponse<unknown>> {
+  const start = await phone.post<EnrolmentOptionsResponse>(API_PATHS.enrolmentOptions, { enrolmentToken: token });
+  if (start.status !== 200) return start;
+  const credential = await authenticator.createCredential(
+    start.body.options as unknown as PublicKeyCredentialCreationOptionsJSON,
+  );
+  return phone.post<EnrolmentVerifyResponse>(API_PATHS.enrolmentVerify, {
+    ceremonyId: start.body.ceremonyId,
+    credential,
+  });
+}
+
+/** A second phone joins `firstPhone`'s account by link, signed in, asserting each step. */
+export async function joinSecondPhone(
+  firstPhone: HttpClient,
+  secondPhone: HttpClient,
+  authenticator: SoftAuthenticator,
+): Promise<void> {
+  const { token } = await makeEnrolmentLink(firstPhone);
+  const joined = await enrolWithToken(secondPhone, authenticator, token);
+  expect(joined.status, JSON.stringify(joined.body)).toBe(201);
 }

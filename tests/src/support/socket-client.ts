@@ -100,26 +100,60 @@ export class ApproverSocket {
   readonly socket: CountersignSocket;
   readonly requests: PushReview[] = [];
   readonly resolved: string[] = [];
+  readonly sessionEnded: SessionEndedPayload[] = [];
+  /** Desktop updates, when a test also watches a request on this socket (as a marker). */
+  readonly updates: LoginView[] = [];
+  private waiters: (() => void)[] = [];
 
-  constructor(baseUrl: string, options: { cookie: string }) {
+  constructor(baseUrl: string, options: { cookie: string; origin?: string }) {
     this.socket = io(baseUrl, {
       transports: ["websocket"],
       reconnection: false,
       forceNew: true,
-      extraHeaders: { origin: baseUrl, cookie: options.cookie },
+      extraHeaders: { origin: options.origin ?? baseUrl, cookie: options.cookie },
     });
-    this.socket.on(SOCKET_EVENTS.pushRequest, (review) => this.requests.push(review));
-    this.socket.on(SOCKET_EVENTS.pushResolved, ({ id }) => this.resolved.push(id));
+    this.socket.on(SOCKET_EVENTS.pushRequest, (review) => this.record(() => this.requests.push(review)));
+    this.socket.on(SOCKET_EVENTS.pushResolved, ({ id }) => this.record(() => this.resolved.push(id)));
+    this.socket.on(SOCKET_EVENTS.sessionEnded, (payload) => this.record(() => this.sessionEnded.push(payload)));
+    this.socket.on(SOCKET_EVENTS.loginUpdate, (login) => this.record(() => this.updates.push(login)));
   }
 
   connected(): Promise<void> {
+    if (this.socket.connected) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.socket.once("connect", () => resolve());
       this.socket.once("connect_error", reject);
     });
   }
 
+  watch(payload: { id: string; desktopSecret: string }): Promise<Ack<{ login: LoginView }>> {
+    return this.socket.timeout(5_000).emitWithAck(SOCKET_EVENTS.loginWatch, payload);
+  }
+
+  /** Resolves once `predicate` holds over what this socket has received. */
+  waitUntil(predicate: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+    if (predicate()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((waiter) => waiter !== check);
+        reject(new Error(`timed out waiting for ${what}; requests ${JSON.stringify(this.requests.map((r) => r.id))}`));
+      }, timeoutMs);
+      const check = (): void => {
+        if (!predicate()) return;
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((waiter) => waiter !== check);
+        resolve();
+      };
+      this.waiters.push(check);
+    });
+  }
+
   close(): void {
     this.socket.close();
+  }
+
+  private record(add: () => void): void {
+    add();
+    for (const waiter of [...this.waiters]) waiter();
   }
 }

@@ -26,6 +26,10 @@ export const RELAXED_RATE_LIMITS: RateLimitPolicies = {
   createLogin: { points: 10_000, durationSeconds: 60 },
   enrol: { points: 10_000, durationSeconds: 60 },
   lookupUserCode: { points: 10_000, durationSeconds: 60 },
+  openApproval: { points: 10_000, durationSeconds: 60 },
+  startApproval: { points: 10_000, durationSeconds: 60 },
+  watchLogin: { points: 10_000, durationSeconds: 60 },
+  pushFromSource: { points: 10_000, durationSeconds: 60 },
   pushToUser: { points: 10_000, durationSeconds: 60 },
 };
 

@@ -1,0 +1,114 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { API_PATHS, type PasskeysResponse } from "@countersign/shared";
+import { enrolPhone } from "../support/flows.js";
+import { HttpClient, PHONE_UA } from "../support/http-client.js";
+import {
+  accountWithTwoPhones,
+  expectNoPushAfterSessionEnded,
+  sessionIdOf,
+  type Deployment,
+  type TwoPhones,
+} from "../support/revoked-phone.js";
+import { SoftAuthenticator } from "../support/soft-authenticator.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+
+const SESSION_TTL_SECONDS = 3_600;
+let server: TestServer;
+let deployment: Deployment;
+let phones: TwoPhones;
+
+beforeEach(async () => {
+  server = await startTestServer({ env: { SESSION_TTL_SECONDS: String(SESSION_TTL_SECONDS) } });
+  deployment = { origin: server.origin, socketUrl: server.origin, httpUrl: server.origin };
+});
+
+afterEach(async () => {
+  phones?.close();
+  await server.close();
+});
+
+describe("a phone whose session ends stops hearing push requests on its open socket", () => {
+  it("when it signs out", async () => {
+    phones = await accountWithTwoPhones({ deployment, username: "rita" });
+    await expectNoPushAfterSessionEnded({
+      deployment,
+      phones,
+      username: "rita",
+      reason: "signed_out",
+      endSession: async () => {
+        expect((await phones.first.delete(API_PATHS.approverSession)).status).toBe(204);
+      },
+    });
+  });
+
+  it("when another phone revokes it", async () => {
+    phones = await accountWithTwoPhones({ deployment, username: "rita" });
+    const id = await sessionIdOf(phones.first, phones.second);
+    await expectNoPushAfterSessionEnded({
+      deployment,
+      phones,
+      username: "rita",
+      reason: "revoked",
+      endSession: async () => {
+        expect((await phones.second.delete(API_PATHS.approverSessionById(id))).status).toBe(204);
+      },
+    });
+  });
+
+  it("when the passkey it signed in with is removed", async () => {
+    phones = await accountWithTwoPhones({ deployment, username: "rita" });
+    const { body } = await phones.first.get<PasskeysResponse>(API_PATHS.approverPasskeys);
+    const firstPasskey = body.passkeys.find(
+      (passkey) => passkey.id === phones.firstAuthenticator.listCredentials()[0]?.id,
+    );
+    expect(firstPasskey).toBeDefined();
+    await expectNoPushAfterSessionEnded({
+      deployment,
+      phones,
+      username: "rita",
+      reason: "revoked",
+      endSession: async () => {
+        expect((await phones.second.delete(API_PATHS.approverPasskey(firstPasskey!.id))).status).toBe(204);
+      },
+    });
+  });
+
+  it("when the same phone enrols a new account, replacing its session", async () => {
+    phones = await accountWithTwoPhones({ deployment, username: "rita" });
+    const oldCookie = phones.first.cookieHeader;
+    await expectNoPushAfterSessionEnded({
+      deployment,
+      phones,
+      username: "rita",
+      reason: "replaced",
+      endSession: async () => {
+        await enrolPhone(phones.first, new SoftAuthenticator({ origin: server.origin }), {
+          username: "rita-new",
+          displayName: "Rita",
+        });
+      },
+    });
+    // The replaced session is gone, not merely forgotten by the phone.
+    const stale = new HttpClient(server.origin, { userAgent: PHONE_UA });
+    const response = await stale.request("GET", API_PATHS.approverSession, { headers: { cookie: oldCookie } });
+    expect(response.status).toBe(401);
+  });
+
+  it("when it expires", async () => {
+    // The other phone joins a minute later, so it is still signed in when the first expires.
+    phones = await accountWithTwoPhones({
+      deployment,
+      username: "rita",
+      beforeSecondPhone: () => server.clock.advance(60_000),
+    });
+    await expectNoPushAfterSessionEnded({
+      deployment,
+      phones,
+      username: "rita",
+      reason: "expired",
+      endSession: async () => {
+        server.clock.advance(SESSION_TTL_SECONDS * 1000 - 60_000);
+      },
+    });
+  });
+});
