@@ -113,10 +113,9 @@ export function registerSocketHandlers(
     });
     for (const session of [socket.data.desktopSession, socket.data.approverSession]) {
       if (session === null) continue;
-      let ended = false;
       const leave = (reason: SessionEndedPayload["reason"]): void => {
-        if (ended) return;
-        ended = true;
+        // Already out of its session's room: told once, by whoever ended it first.
+        if (!socket.rooms.has(SOCKET_ROOMS.session(session.tokenHash))) return;
         socket.emit(SOCKET_EVENTS.sessionEnded, { reason });
         for (const room of roomsGrantedBy(session)) void socket.leave(room);
       };

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { API_PATHS, type PasskeysResponse } from "@countersign/shared";
-import { enrolPhone } from "../support/flows.js";
-import { HttpClient, PHONE_UA } from "../support/http-client.js";
+import { createLogin, enrolPhone } from "../support/flows.js";
+import { DESKTOP_UA, HttpClient, PHONE_UA } from "../support/http-client.js";
 import {
   accountWithTwoPhones,
   expectNoPushAfterSessionEnded,
@@ -53,6 +53,21 @@ describe("a phone whose session ends stops hearing push requests on its open soc
         expect((await phones.second.delete(API_PATHS.approverSessionById(id))).status).toBe(204);
       },
     });
+  });
+
+  it("is told once: a revoked socket hears nothing more when the session's time would have run out", async () => {
+    phones = await accountWithTwoPhones({ deployment, username: "rita" });
+    const id = await sessionIdOf(phones.first, phones.second);
+    expect((await phones.second.delete(API_PATHS.approverSessionById(id))).status).toBe(204);
+    await phones.firstSocket.waitUntil(() => phones.firstSocket.sessionEnded.length > 0, "session:ended");
+    server.clock.advance(SESSION_TTL_SECONDS * 1000);
+    // A marker sent after the expiry timer ran: once it arrives, a second "ended" would have too.
+    const desktop = new HttpClient(server.origin, { userAgent: DESKTOP_UA });
+    const marker = await createLogin(desktop);
+    await phones.firstSocket.watch({ id: marker.login.id, desktopSecret: marker.desktopSecret });
+    await desktop.post(API_PATHS.loginCancel(marker.login.id), { desktopSecret: marker.desktopSecret });
+    await phones.firstSocket.waitUntil(() => phones.firstSocket.updates.length > 0, "the marker");
+    expect(phones.firstSocket.sessionEnded).toEqual([{ reason: "revoked" }]);
   });
 
   it("when the passkey it signed in with is removed", async () => {
