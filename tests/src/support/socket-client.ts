@@ -13,16 +13,17 @@ import {
 export type CountersignSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /**
- * A desktop page's socket: connects with the page's Origin and cookies and records every
- * update it is sent, in order.
+ * A browser's socket as a test sees it: connects with a page's Origin (and cookies), records
+ * what it is sent in order, and lets a test wait for what it expects.
  */
-export class DesktopSocket {
+class RecordingSocket {
   readonly socket: CountersignSocket;
+  /** Every login update, in order (a phone socket may watch a request too, as a marker). */
   readonly updates: LoginView[] = [];
   readonly sessionEnded: SessionEndedPayload[] = [];
   private waiters: (() => void)[] = [];
 
-  constructor(baseUrl: string, options: { origin?: string; cookie?: string } = {}) {
+  constructor(baseUrl: string, options: { origin?: string; cookie?: string }) {
     this.socket = io(baseUrl, {
       transports: ["websocket"],
       reconnection: false,
@@ -32,90 +33,8 @@ export class DesktopSocket {
         ...(options.cookie ? { cookie: options.cookie } : {}),
       },
     });
-    this.socket.on(SOCKET_EVENTS.loginUpdate, (login) => {
-      this.updates.push(login);
-      this.notify();
-    });
-    this.socket.on(SOCKET_EVENTS.sessionEnded, (payload) => {
-      this.sessionEnded.push(payload);
-      this.notify();
-    });
-  }
-
-  connected(): Promise<void> {
-    if (this.socket.connected) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.socket.once("connect", () => resolve());
-      this.socket.once("connect_error", reject);
-    });
-  }
-
-  watch(payload: { id: string; desktopSecret: string }): Promise<Ack<{ login: LoginView }>> {
-    return this.socket.timeout(5_000).emitWithAck(SOCKET_EVENTS.loginWatch, payload);
-  }
-
-  /** Resolves once an update with `status` has arrived (or already had). */
-  async waitForStatus(status: LoginStatus, timeoutMs = 5_000): Promise<LoginView> {
-    await this.waitUntil(() => this.updates.some((update) => update.status === status), `status ${status}`, timeoutMs);
-    return this.updates.find((update) => update.status === status)!;
-  }
-
-  async waitForSessionEnded(timeoutMs = 5_000): Promise<SessionEndedPayload> {
-    await this.waitUntil(() => this.sessionEnded.length > 0, "session:ended", timeoutMs);
-    return this.sessionEnded[0]!;
-  }
-
-  statuses(): LoginStatus[] {
-    return this.updates.map((update) => update.status);
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-
-  private waitUntil(predicate: () => boolean, what: string, timeoutMs: number): Promise<void> {
-    if (predicate()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`timed out waiting for ${what}; saw ${JSON.stringify(this.statuses())}`)),
-        timeoutMs,
-      );
-      const check = (): void => {
-        if (!predicate()) return;
-        clearTimeout(timer);
-        this.waiters = this.waiters.filter((waiter) => waiter !== check);
-        resolve();
-      };
-      this.waiters.push(check);
-    });
-  }
-
-  private notify(): void {
-    for (const waiter of [...this.waiters]) waiter();
-  }
-}
-
-/** An approver app's socket: signed in by its cookie, it records the push requests it is sent. */
-export class ApproverSocket {
-  readonly socket: CountersignSocket;
-  readonly requests: PushReview[] = [];
-  readonly resolved: string[] = [];
-  readonly sessionEnded: SessionEndedPayload[] = [];
-  /** Desktop updates, when a test also watches a request on this socket (as a marker). */
-  readonly updates: LoginView[] = [];
-  private waiters: (() => void)[] = [];
-
-  constructor(baseUrl: string, options: { cookie: string; origin?: string }) {
-    this.socket = io(baseUrl, {
-      transports: ["websocket"],
-      reconnection: false,
-      forceNew: true,
-      extraHeaders: { origin: options.origin ?? baseUrl, cookie: options.cookie },
-    });
-    this.socket.on(SOCKET_EVENTS.pushRequest, (review) => this.record(() => this.requests.push(review)));
-    this.socket.on(SOCKET_EVENTS.pushResolved, ({ id }) => this.record(() => this.resolved.push(id)));
-    this.socket.on(SOCKET_EVENTS.sessionEnded, (payload) => this.record(() => this.sessionEnded.push(payload)));
     this.socket.on(SOCKET_EVENTS.loginUpdate, (login) => this.record(() => this.updates.push(login)));
+    this.socket.on(SOCKET_EVENTS.sessionEnded, (payload) => this.record(() => this.sessionEnded.push(payload)));
   }
 
   connected(): Promise<void> {
@@ -136,7 +55,7 @@ export class ApproverSocket {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((waiter) => waiter !== check);
-        reject(new Error(`timed out waiting for ${what}; requests ${JSON.stringify(this.requests.map((r) => r.id))}`));
+        reject(new Error(`timed out waiting for ${what}; received ${this.describe()}`));
       }, timeoutMs);
       const check = (): void => {
         if (!predicate()) return;
@@ -152,8 +71,51 @@ export class ApproverSocket {
     this.socket.close();
   }
 
-  private record(add: () => void): void {
+  /** Adds what arrived, then wakes whoever waits for it. */
+  protected record(add: () => void): void {
     add();
     for (const waiter of [...this.waiters]) waiter();
+  }
+
+  protected describe(): string {
+    return JSON.stringify({ updates: this.updates.map((update) => update.status), sessionEnded: this.sessionEnded });
+  }
+}
+
+/** A desktop page's socket: records every update it is sent, in order. */
+export class DesktopSocket extends RecordingSocket {
+  constructor(baseUrl: string, options: { origin?: string; cookie?: string } = {}) {
+    super(baseUrl, options);
+  }
+
+  /** Resolves once an update with `status` has arrived (or already had). */
+  async waitForStatus(status: LoginStatus, timeoutMs = 5_000): Promise<LoginView> {
+    await this.waitUntil(() => this.updates.some((update) => update.status === status), `status ${status}`, timeoutMs);
+    return this.updates.find((update) => update.status === status)!;
+  }
+
+  async waitForSessionEnded(timeoutMs = 5_000): Promise<SessionEndedPayload> {
+    await this.waitUntil(() => this.sessionEnded.length > 0, "session:ended", timeoutMs);
+    return this.sessionEnded[0]!;
+  }
+
+  statuses(): LoginStatus[] {
+    return this.updates.map((update) => update.status);
+  }
+}
+
+/** An approver app's socket: signed in by its cookie, it records the push requests it is sent. */
+export class ApproverSocket extends RecordingSocket {
+  readonly requests: PushReview[] = [];
+  readonly resolved: string[] = [];
+
+  constructor(baseUrl: string, options: { cookie: string; origin?: string }) {
+    super(baseUrl, options);
+    this.socket.on(SOCKET_EVENTS.pushRequest, (review) => this.record(() => this.requests.push(review)));
+    this.socket.on(SOCKET_EVENTS.pushResolved, ({ id }) => this.record(() => this.resolved.push(id)));
+  }
+
+  protected override describe(): string {
+    return `${super.describe()} requests ${JSON.stringify(this.requests.map((review) => review.id))}`;
   }
 }
