@@ -1,5 +1,8 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
+import type { FakeClock } from "@countersign/server/testing";
 import {
   addVirtualAuthenticator,
   chromiumAvailable,
@@ -12,6 +15,11 @@ import {
 import { API_PATHS, parseApproverLoginFragment } from "@countersign/shared";
 import { HttpClient, PHONE_UA } from "../src/support/http-client.js";
 import { freePort, startServerProcess, type ServerProcess } from "../src/support/server-process.js";
+import { startTestServer, type TestServer } from "../src/support/test-server.js";
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+/** The built front ends, which an in-process test server serves as main.ts does. */
+const APPS = { webDist: path.join(REPO_ROOT, "web/dist"), approverDist: path.join(REPO_ROOT, "approver/dist") };
 
 let server: ServerProcess;
 /** localhost, not 127.0.0.1: a WebAuthn RP ID must be a domain name. */
@@ -21,20 +29,33 @@ let contexts: BrowserContext[] = [];
 /** Anything the browser refused under the server's Content-Security-Policy. */
 let cspViolations: string[] = [];
 
-async function openPage(options: BrowserContextOptions, withAuthenticator: boolean): Promise<Page> {
+/**
+ * A page in a fresh context: a phone or a desktop of its own. `authenticator` gives it a
+ * virtual passkey authenticator; `clock` pins its Date to that fake clock's time (its timers
+ * still run), so the page and an in-process server agree on the time.
+ */
+async function openPage(
+  options: BrowserContextOptions,
+  extras: { authenticator?: boolean; clock?: FakeClock } = {},
+): Promise<Page> {
   const context = await browser.newContext(options);
   contexts.push(context);
+  if (extras.clock !== undefined) await context.clock.setFixedTime(extras.clock.now());
   const page = await context.newPage();
   page.on("console", (message) => {
     if (message.text().includes("Content Security Policy")) cspViolations.push(message.text());
   });
-  if (withAuthenticator) await addVirtualAuthenticator(context, page);
+  if (extras.authenticator === true) await addVirtualAuthenticator(context, page);
   return page;
 }
 
-async function enrolledPhone(username: string, displayName: string, at: string = origin): Promise<Page> {
-  const phone = await openPage(PHONE_CONTEXT, true);
-  await phone.goto(`${at}/approve/`);
+async function enrolledPhone(
+  username: string,
+  displayName: string,
+  where: { at?: string; clock?: FakeClock } = {},
+): Promise<Page> {
+  const phone = await openPage(PHONE_CONTEXT, { authenticator: true, clock: where.clock });
+  await phone.goto(`${where.at ?? origin}/approve/`);
   await phone.getByLabel("Username").waitFor();
   await snapshot(phone, "phone-enrol");
   await phone.getByLabel("Username").fill(username);
@@ -71,7 +92,7 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
   it("enrols the phone, scans the desktop's QR, approves, and the desktop signs in without a reload", async () => {
     const phone = await enrolledPhone("ana", "Ana Silva");
     await snapshot(phone, "phone-enrolled");
-    const desktop = await openPage(DESKTOP_CONTEXT, false);
+    const desktop = await openPage(DESKTOP_CONTEXT);
     await desktop.goto(origin);
     const qr = desktop.getByRole("img", { name: /QR code/ });
     await qr.waitFor();
@@ -98,7 +119,7 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
 
   it("shows a denial on the desktop live", async () => {
     const phone = await enrolledPhone("bea", "Bea");
-    const desktop = await openPage(DESKTOP_CONTEXT, false);
+    const desktop = await openPage(DESKTOP_CONTEXT);
     await desktop.goto(origin);
     const qr = desktop.getByRole("img", { name: /QR code/ });
     await phone.goto(await decodeQr(qr));
@@ -111,7 +132,7 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
 
   it("takes the code typed on the phone instead of a scan", async () => {
     const phone = await enrolledPhone("cai", "Cai");
-    const desktop = await openPage(DESKTOP_CONTEXT, false);
+    const desktop = await openPage(DESKTOP_CONTEXT);
     await desktop.goto(origin);
     const code = await desktop.locator(".code").innerText();
     await phone.getByLabel("Code shown on the computer").fill(code.toLowerCase());
@@ -122,7 +143,7 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
 
   it("resumes the same request after the desktop page reloads mid-flow", async () => {
     const phone = await enrolledPhone("dee", "Dee");
-    const desktop = await openPage(DESKTOP_CONTEXT, false);
+    const desktop = await openPage(DESKTOP_CONTEXT);
     await desktop.goto(origin);
     const qr = desktop.getByRole("img", { name: /QR code/ });
     const url = await decodeQr(qr);
@@ -140,7 +161,7 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
   });
 
   it("signs the desktop in directly with a passkey it holds (its own, hybrid, or a security key)", async () => {
-    const desktop = await openPage(DESKTOP_CONTEXT, true);
+    const desktop = await openPage(DESKTOP_CONTEXT, { authenticator: true });
     // Enrol from the desktop's own context, so its virtual authenticator holds the passkey.
     await desktop.goto(`${origin}/approve/`);
     await desktop.getByLabel("Username").fill("eve");
@@ -154,7 +175,7 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
   });
 
   it("installs the approver as an app: a manifest with icons and a service worker", async () => {
-    const phone = await openPage(PHONE_CONTEXT, false);
+    const phone = await openPage(PHONE_CONTEXT);
     await phone.goto(`${origin}/approve/`);
     const manifestHref = await phone.locator('link[rel="manifest"]').getAttribute("href");
     const manifest = (await (await fetch(new URL(manifestHref!, origin))).json()) as {
@@ -172,7 +193,7 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
   });
 
   it("offers the passkey first when the sign-in page is opened on a phone", async () => {
-    const phone = await openPage(PHONE_CONTEXT, false);
+    const phone = await openPage(PHONE_CONTEXT);
     await phone.goto(origin);
     await phone.getByRole("heading", { name: "Sign in with a passkey" }).waitFor();
     expect(await phone.getByRole("img", { name: /QR code/ }).count()).toBe(0);
@@ -183,7 +204,7 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
 
   it("signs a desktop page out live when the phone revokes its session", async () => {
     const phone = await enrolledPhone("hal", "Hal");
-    const desktop = await openPage(DESKTOP_CONTEXT, false);
+    const desktop = await openPage(DESKTOP_CONTEXT);
     await desktop.goto(origin);
     await phone.goto(await decodeQr(desktop.getByRole("img", { name: /QR code/ })));
     await phone.getByRole("button", { name: "Approve" }).click();
@@ -206,7 +227,7 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
     await first.getByRole("button", { name: "Show a code for another phone" }).click();
     const link = await decodeQr(first.getByRole("img", { name: "QR code to add another phone to your account" }));
     await snapshot(first, "phone-second-phone-code");
-    const second = await openPage(PHONE_CONTEXT, true);
+    const second = await openPage(PHONE_CONTEXT, { authenticator: true });
     await second.goto(link);
     await second.getByRole("button", { name: "Create a passkey on this phone" }).click();
     await second.getByText("Signed in as Ida").waitFor();
@@ -217,7 +238,7 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
 
   it("push: the desktop sends the request to the phone, which picks the number and approves", async () => {
     const phone = await enrolledPhone("jo", "Jo");
-    const desktop = await openPage(DESKTOP_CONTEXT, false);
+    const desktop = await openPage(DESKTOP_CONTEXT);
     await desktop.goto(origin);
     await desktop.getByLabel("Username").fill("jo");
     await desktop.getByRole("button", { name: "Send to my phone" }).click();
@@ -239,7 +260,7 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
   });
 
   it("fits a 320 px wide screen without sideways scrolling, on both apps", async () => {
-    const narrow = await openPage({ ...PHONE_CONTEXT, viewport: { width: 320, height: 640 } }, false);
+    const narrow = await openPage({ ...PHONE_CONTEXT, viewport: { width: 320, height: 640 } });
     for (const path of ["/", "/approve/"]) {
       await narrow.goto(`${origin}${path}`);
       await narrow.getByRole("heading", { name: "Countersign" }).waitFor();
@@ -250,35 +271,52 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
 });
 
 describe.skipIf(!chromiumAvailable())("an expiring request in a real browser", () => {
-  let shortLived: ServerProcess;
-  let shortOrigin: string;
+  /** Short enough that the pages' clocks never jump past Socket.IO's ping timeout (45 s). */
+  const TTL_SECONDS = 10;
+  // In process, with a fake clock the test moves: expiry without waiting for it.
+  let clocked: TestServer;
 
   beforeAll(async () => {
-    const port = await freePort();
-    shortOrigin = `http://localhost:${port}`;
-    // The shortest lifetime the configuration allows; the page must show the expiry by itself.
-    shortLived = await startServerProcess({ port, env: { PUBLIC_ORIGIN: shortOrigin, LOGIN_TTL_SECONDS: "10" } });
+    clocked = await startTestServer({ apps: APPS, env: { LOGIN_TTL_SECONDS: String(TTL_SECONDS) } });
     browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
-    shortLived?.kill("SIGTERM");
-    await shortLived?.exited;
+    await clocked?.close();
   });
 
-  it("shows expired on the desktop, and the new QR it offers works", async () => {
+  /** Sets the page's Date to the server's time, where a real browser's clock would be. */
+  async function catchUp(page: Page): Promise<void> {
+    await page.context().clock.setFixedTime(clocked.clock.now());
+  }
+
+  it("counts down on the server's time, shows expired, and the new QR it offers works", async () => {
     contexts = [];
     try {
-      const phone = await enrolledPhone("fay", "Fay", shortOrigin);
-      const desktop = await openPage(DESKTOP_CONTEXT, false);
-      await desktop.goto(shortOrigin);
+      const desktop = await openPage(DESKTOP_CONTEXT, { clock: clocked.clock });
+      await desktop.goto(clocked.origin);
       const first = await decodeQr(desktop.getByRole("img", { name: /QR code/ }));
-      await desktop.getByText("This code expired.").waitFor({ timeout: 15_000 });
+      await desktop.getByText(`Expires in ${TTL_SECONDS} s`).waitFor();
+      clocked.clock.advance(4_000);
+      await catchUp(desktop);
+      await desktop.getByText(`Expires in ${TTL_SECONDS - 4} s`).waitFor();
+      expect(await desktop.getByText("Waiting for your phone…").count()).toBe(1);
+
+      // Expiry is the server's to decide (the page's clock is still short of it): the server's
+      // timer fires, and the page hears it on its socket.
+      clocked.clock.advance((TTL_SECONDS - 4) * 1000);
+      await desktop.getByText("This code expired.").waitFor();
       await snapshot(desktop, "desktop-expired");
+      expect(await desktop.getByRole("img", { name: /QR code/ }).count()).toBe(0);
+      expect(await desktop.locator(".countdown").count()).toBe(0);
+      await catchUp(desktop);
+
       await desktop.getByRole("button", { name: "Get a new code" }).click();
       const second = await decodeQr(desktop.getByRole("img", { name: /QR code/ }));
       expect(second).not.toBe(first);
+      await desktop.getByText(`Expires in ${TTL_SECONDS} s`).waitFor();
+      const phone = await enrolledPhone("fay", "Fay", { at: clocked.origin, clock: clocked.clock });
       await phone.goto(second);
       await phone.getByRole("button", { name: "Approve" }).click();
       await desktop.getByRole("heading", { name: "Signed in as Fay" }).waitFor();
@@ -300,8 +338,8 @@ describe.skipIf(!chromiumAvailable() || redisUrl === null)("a desktop page whose
     browser = await launchChromium();
     contexts = [];
     try {
-      const phone = await enrolledPhone("gus", "Gus", restartOrigin);
-      const desktop = await openPage(DESKTOP_CONTEXT, false);
+      const phone = await enrolledPhone("gus", "Gus", { at: restartOrigin });
+      const desktop = await openPage(DESKTOP_CONTEXT);
       await desktop.goto(restartOrigin);
       const url = await decodeQr(desktop.getByRole("img", { name: /QR code/ }));
 

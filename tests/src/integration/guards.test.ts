@@ -9,6 +9,7 @@ import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/serv
 import { DESKTOP_UA, HttpClient, PHONE_UA } from "../support/http-client.js";
 import { DesktopSocket } from "../support/socket-client.js";
 import { SoftAuthenticator } from "../support/soft-authenticator.js";
+import { markerAfter } from "../support/barrier.js";
 import { approveOpened, createLogin, enrolPhone, openFromQr } from "../support/flows.js";
 import { RELAXED_RATE_LIMITS, startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -50,11 +51,15 @@ async function secondCeremony(opened: OpenApprovalResponse): Promise<OpenApprova
 
 describe("races end in exactly one outcome", () => {
   it("two concurrent approvals: exactly one succeeds, the other gets 409", async () => {
+    // Two passkeys of one account: with one, the assertion carrying the lower signature counter
+    // could lose to the counter check (400) before reaching the race this test is about.
+    const secondPasskey = new SoftAuthenticator({ origin: server.origin });
+    await enrolPhone(phone, secondPasskey, { username: "guard", displayName: "Guard" });
     const { opened } = await openedLogin();
     const other = await secondCeremony(opened);
     const results = await Promise.all([
       approveOpened(phone, authenticator, opened),
-      approveOpened(phone, authenticator, other),
+      approveOpened(phone, secondPasskey, other),
     ]);
     expect(results.map((result) => result.status).sort()).toEqual([200, 409]);
   });
@@ -72,7 +77,7 @@ describe("races end in exactly one outcome", () => {
 
   it("redeems once: the second redeem fails and sets no cookie", async () => {
     const { login, opened } = await openedLogin();
-    await approveOpened(phone, authenticator, opened);
+    expect((await approveOpened(phone, authenticator, opened)).status).toBe(200);
     const body = { desktopSecret: login.desktopSecret };
     const other = new HttpClient(server.origin, { userAgent: DESKTOP_UA });
     const [first, second] = await Promise.all([
@@ -87,24 +92,36 @@ describe("races end in exactly one outcome", () => {
 describe("secrets", () => {
   it("refuses redeem with a wrong desktop secret, without saying whether the id exists", async () => {
     const { login, opened } = await openedLogin();
-    await approveOpened(phone, authenticator, opened);
+    expect((await approveOpened(phone, authenticator, opened)).status).toBe(200);
     const wrong = await desktop.post(API_PATHS.loginRedeem(login.login.id), { desktopSecret: "A".repeat(43) });
     const unknown = await desktop.post(API_PATHS.loginRedeem("B".repeat(22)), { desktopSecret: login.desktopSecret });
-    expect(wrong.status).toBe(404);
+    expect([wrong.status, codeOf(wrong.body)]).toEqual([404, "LOGIN_NOT_FOUND"]);
     expect(wrong.body).toEqual(unknown.body);
     expect(desktop.cookies.size).toBe(0);
+    // The guard, not a broken request, refused it: the right secret still redeems.
+    const right = await desktop.post(API_PATHS.loginRedeem(login.login.id), { desktopSecret: login.desktopSecret });
+    expect(right.status, JSON.stringify(right.body)).toBe(200);
+    expect(desktop.cookies.size).toBe(1);
   });
 
   it("refuses to let a socket watch with a wrong secret, and sends it no updates", async () => {
     const login = await createLogin(desktop);
-    const socket = new DesktopSocket(server.origin);
-    await socket.connected();
-    const ack = await socket.watch({ id: login.login.id, desktopSecret: "A".repeat(43) });
-    expect(ack).toMatchObject({ ok: false, error: { code: "LOGIN_NOT_FOUND" } });
-    await openFromQr(phone, login);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(socket.updates).toEqual([]);
-    socket.close();
+    const intruder = new DesktopSocket(server.origin);
+    const owner = new DesktopSocket(server.origin);
+    try {
+      await Promise.all([intruder.connected(), owner.connected()]);
+      const refused = await intruder.watch({ id: login.login.id, desktopSecret: "A".repeat(43) });
+      expect(refused).toMatchObject({ ok: false, error: { code: "LOGIN_NOT_FOUND" } });
+      expect(await owner.watch({ id: login.login.id, desktopSecret: login.desktopSecret })).toMatchObject({ ok: true });
+
+      await markerAfter({ origin: server.origin, sockets: [intruder] }, () => openFromQr(phone, login));
+      // The scan was broadcast (its owner heard it); the refused socket heard nothing of it.
+      await owner.waitForStatus("scanned");
+      expect(intruder.updates.filter((update) => update.id === login.login.id)).toEqual([]);
+    } finally {
+      intruder.close();
+      owner.close();
+    }
   });
 
   it("refuses to open a request with a wrong QR token", async () => {
@@ -231,6 +248,7 @@ describe("enrolment guard", () => {
         }),
       ),
     );
+    expect(starts.map((start) => start.status)).toEqual([200, 200]);
     const results = await Promise.all(
       starts.map(async (start, index) =>
         phones[index]!.post(API_PATHS.enrolmentVerify, {
@@ -327,6 +345,7 @@ describe("bad input gets a 4xx JSON error and leaves no state behind", () => {
       username: "half",
       displayName: "Half",
     });
+    expect(start.status).toBe(200);
     const credential = await new SoftAuthenticator({ origin: server.origin }).createCredential(start.body.options, {
       userVerified: false,
     });

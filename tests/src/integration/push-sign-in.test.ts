@@ -7,8 +7,10 @@ import {
   type ErrorResponse,
   type InboxResponse,
   type PushMatchResponse,
+  type SessionResponse,
 } from "@countersign/shared";
 import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
+import { markerAfter } from "../support/barrier.js";
 import { enrolPhone } from "../support/flows.js";
 import { DESKTOP_UA, HttpClient, PHONE_UA } from "../support/http-client.js";
 import { ApproverSocket, DesktopSocket } from "../support/socket-client.js";
@@ -39,7 +41,7 @@ async function approverSocket(client: HttpClient): Promise<ApproverSocket> {
 
 async function push(username = "pia"): Promise<CreatePushLoginResponse> {
   const response = await desktop.post<CreatePushLoginResponse>(API_PATHS.pushLogins, { username });
-  expect(response.status).toBe(201);
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
   return response.body;
 }
 
@@ -47,12 +49,10 @@ async function watch(created: CreatePushLoginResponse): Promise<DesktopSocket> {
   const socket = new DesktopSocket(server.origin);
   sockets.push(socket);
   await socket.connected();
-  await socket.watch({ id: created.login.id, desktopSecret: created.desktopSecret });
+  const ack = await socket.watch({ id: created.login.id, desktopSecret: created.desktopSecret });
+  expect(ack).toMatchObject({ ok: true, login: { id: created.login.id, status: "pending" } });
   return socket;
 }
-
-/** Lets socket events that are already on their way arrive. */
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 150));
 
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.close();
@@ -70,8 +70,8 @@ describe("push sign-in with number matching", () => {
       approverSocket(phone),
       approverSocket(other),
     ]);
-    const created = await push();
-    await settle();
+    // After the marker, what each socket holds is all it will ever get from this push.
+    const created = await markerAfter({ origin: server.origin, sockets: [first, second, stranger] }, () => push());
     for (const socket of [first, second]) {
       expect(socket.requests.map((review) => review.id)).toEqual([created.login.id]);
       expect(socket.requests[0]?.choices).toContain(created.matchNumber);
@@ -79,8 +79,10 @@ describe("push sign-in with number matching", () => {
     }
     expect(stranger.requests).toEqual([]);
     const inbox = await phone.get<InboxResponse>(API_PATHS.approverInbox);
+    expect(inbox.status).toBe(200);
     expect(inbox.body.requests.map((review) => review.id)).toEqual([created.login.id]);
-    expect((await other.get<InboxResponse>(API_PATHS.approverInbox)).body.requests).toEqual([]);
+    const strangersInbox = await other.get<InboxResponse>(API_PATHS.approverInbox);
+    expect([strangersInbox.status, strangersInbox.body.requests]).toEqual([200, []]);
   });
 
   it("the right number, then the passkey: the desktop sees it live and redeems a session", async () => {
@@ -89,8 +91,8 @@ describe("push sign-in with number matching", () => {
     const matched = await phone.post<PushMatchResponse>(API_PATHS.pushMatch(created.login.id), {
       choice: created.matchNumber,
     });
-    expect(matched.body.matched).toBe(true);
-    if (!matched.body.matched) return;
+    expect(matched.status, JSON.stringify(matched.body)).toBe(200);
+    if (!matched.body.matched) throw new Error("the right number did not match");
     await socket.waitForStatus("scanned");
     const credential = await authenticator.getAssertion(
       matched.body.approval.options as unknown as PublicKeyCredentialRequestOptionsJSON,
@@ -99,12 +101,16 @@ describe("push sign-in with number matching", () => {
       ceremonyId: matched.body.approval.ceremonyId,
       credential,
     });
-    expect(approved.status).toBe(200);
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
     await socket.waitForStatus("approved");
     const redeemed = await desktop.post(API_PATHS.loginRedeem(created.login.id), {
       desktopSecret: created.desktopSecret,
     });
-    expect(redeemed.status).toBe(200);
+    expect(redeemed.status, JSON.stringify(redeemed.body)).toBe(200);
+    await socket.waitForStatus("redeemed");
+    const session = await desktop.get<SessionResponse>(API_PATHS.session);
+    expect(session.status).toBe(200);
+    expect(session.body.session).toMatchObject({ kind: "desktop", user: { username: "pia" } });
   });
 
   it("a wrong number denies with number_mismatch, recorded in the activity", async () => {
@@ -112,23 +118,25 @@ describe("push sign-in with number matching", () => {
     const socket = await watch(created);
     const wrong = created.matchNumber === 99 ? 98 : created.matchNumber + 1;
     const result = await phone.post<PushMatchResponse>(API_PATHS.pushMatch(created.login.id), { choice: wrong });
-    expect(result.body.matched).toBe(false);
+    expect([result.status, result.body.matched]).toEqual([200, false]);
     expect((await socket.waitForStatus("denied")).denyReason).toBe("number_mismatch");
     const activity = await phone.get<ActivityResponse>(API_PATHS.approverActivity);
+    expect(activity.status).toBe(200);
     expect(activity.body.activity[0]).toMatchObject({ kind: "login_denied", detail: "number_mismatch" });
     const late = await phone.post(API_PATHS.pushMatch(created.login.id), { choice: created.matchNumber });
-    expect(late.status).toBe(409);
+    expect([late.status, codeOf(late.body)]).toEqual([409, "LOGIN_CONFLICT"]);
   });
 
   it("a newer push supersedes the pending one: its desktop sees superseded, the inbox holds the newest", async () => {
     const approver = await approverSocket(phone);
     const older = await push();
     const olderSocket = await watch(older);
-    const newer = await push();
+    const newer = await markerAfter({ origin: server.origin, sockets: [approver] }, () => push());
     await olderSocket.waitForStatus("superseded");
-    await settle();
+    expect(approver.requests.map((review) => review.id)).toEqual([older.login.id, newer.login.id]);
     expect(approver.resolved).toEqual([older.login.id]);
     const inbox = await phone.get<InboxResponse>(API_PATHS.approverInbox);
+    expect(inbox.status).toBe(200);
     expect(inbox.body.requests.map((review) => review.id)).toEqual([newer.login.id]);
   });
 
@@ -138,30 +146,34 @@ describe("push sign-in with number matching", () => {
     const denied = await phone.post(API_PATHS.pushDeny(reported.login.id), { reason: "not_me" });
     expect(denied.status).toBe(200);
     const activity = await phone.get<ActivityResponse>(API_PATHS.approverActivity);
+    expect(activity.status).toBe(200);
     expect(activity.body.activity[0]).toMatchObject({ kind: "fraud_reported" });
 
-    const paused = await push();
+    const paused = await markerAfter({ origin: server.origin, sockets: [approver] }, () => push());
     expect(Object.keys(paused).sort()).toEqual(Object.keys(reported).sort());
     server.clock.advance(PUSH_PAUSE_MS - 1);
-    await push();
-    await settle();
+    await markerAfter({ origin: server.origin, sockets: [approver] }, () => push());
     expect(approver.requests.map((review) => review.id)).toEqual([reported.login.id]);
     server.clock.advance(1);
     const resumed = await push();
-    await settle();
+    await approver.waitUntil(
+      () => approver.requests.some((review) => review.id === resumed.login.id),
+      "the push once the pause is over",
+    );
     expect(approver.requests.map((review) => review.id)).toEqual([reported.login.id, resumed.login.id]);
   });
 
   it("gives known and unknown usernames the same response shape, and delivers nothing for unknown ones", async () => {
     const approver = await approverSocket(phone);
-    const known = await push("pia");
-    const unknown = await push("nobody-here");
+    const [known, unknown] = await markerAfter(
+      { origin: server.origin, sockets: [approver] },
+      async () => [await push("pia"), await push("nobody-here")] as const,
+    );
     const shape = (value: unknown): unknown =>
       value !== null && typeof value === "object"
         ? Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, shape(inner)]))
         : typeof value;
     expect(shape(unknown)).toEqual(shape(known));
-    await settle();
     expect(approver.requests.map((review) => review.id)).toEqual([known.login.id]);
   });
 
@@ -185,10 +197,12 @@ describe("push limits", () => {
 
   it("reaches the phone at most 3 times in 10 minutes; the desktop's answer does not change", async () => {
     const approver = await approverSocket(phone);
-    const answers = [];
-    for (let attempt = 0; attempt < 4; attempt += 1) answers.push(await push());
-    await settle();
-    expect(approver.requests).toHaveLength(3);
+    const answers = await markerAfter({ origin: server.origin, sockets: [approver] }, async () => {
+      const created = [];
+      for (let attempt = 0; attempt < 4; attempt += 1) created.push(await push());
+      return created;
+    });
+    expect(approver.requests.map((review) => review.id)).toEqual(answers.slice(0, 3).map((answer) => answer.login.id));
     expect(answers.every((answer) => answer.login.status === "pending")).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { API_PATHS, REDEEM_WINDOW_MS, type ErrorResponse, type SessionResponse } from "@countersign/shared";
 import { DESKTOP_UA, HttpClient, PHONE_UA } from "../support/http-client.js";
@@ -11,6 +12,9 @@ let desktop: HttpClient;
 let phone: HttpClient;
 let authenticator: SoftAuthenticator;
 let sockets: DesktopSocket[];
+
+/** What the store keeps instead of a secret: its SHA-256, base64url. */
+const sha256 = (secret: string): string => createHash("sha256").update(secret).digest("base64url");
 
 async function watchingSocket(login: { login: { id: string }; desktopSecret: string }): Promise<DesktopSocket> {
   const socket = new DesktopSocket(server.origin, { cookie: desktop.cookieHeader });
@@ -101,13 +105,21 @@ describe("QR sign-in, end to end through the server", () => {
   it("stores only hashes of the desktop secret and the session token", async () => {
     await enrolPhone(phone, authenticator, { username: "hash", displayName: "Hash" });
     const login = await createLogin(desktop);
-    const stored = await server.store.getLoginRequest(login.login.id);
-    expect(JSON.stringify(stored)).not.toContain(login.desktopSecret);
+    const stored = JSON.stringify(await server.store.getLoginRequest(login.login.id));
+    expect(stored).not.toContain(login.desktopSecret);
+    expect(stored).toContain(sha256(login.desktopSecret));
     const opened = await openFromQr(phone, login);
-    await approveOpened(phone, authenticator, opened);
-    await desktop.post(API_PATHS.loginRedeem(login.login.id), { desktopSecret: login.desktopSecret });
-    const token = [...desktop.cookies.values()][0]!;
-    expect(await server.store.getSession(token)).toBeNull();
+    const approved = await approveOpened(phone, authenticator, opened);
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    const redeemed = await desktop.post(API_PATHS.loginRedeem(login.login.id), { desktopSecret: login.desktopSecret });
+    expect(redeemed.status, JSON.stringify(redeemed.body)).toBe(200);
+
+    const token = desktop.cookies.get("cs-desktop");
+    expect(token, "the session cookie").toEqual(expect.stringMatching(/^[\w-]{20,}$/));
+    // Found by its hash (so the session is there), never by the token itself.
+    expect(await server.store.getSession(sha256(token!))).toMatchObject({ kind: "desktop" });
+    expect(await server.store.getSession(token!)).toBeNull();
+    expect((await desktop.get(API_PATHS.session)).status).toBe(200);
   });
 
   it("lets a phone open the request by its typed user code", async () => {
@@ -177,14 +189,14 @@ describe("QR sign-in, end to end through the server", () => {
     expect(cancelled.status).toBe(200);
     await socket.waitForStatus("cancelled");
     const opened = await phone.post(API_PATHS.approvalsOpen, qrLinkOf(login));
-    expect(opened.status).toBe(409);
+    expect([opened.status, (opened.body as ErrorResponse).error.code]).toEqual([409, "LOGIN_CONFLICT"]);
   });
 
   it("resynchronises a desktop that watches again: the acknowledgement carries the current state", async () => {
     await enrolPhone(phone, authenticator, { username: "again", displayName: "Again" });
     const login = await createLogin(desktop);
     const opened = await openFromQr(phone, login);
-    await approveOpened(phone, authenticator, opened);
+    expect((await approveOpened(phone, authenticator, opened)).status).toBe(200);
     const socket = new DesktopSocket(server.origin);
     sockets.push(socket);
     await socket.connected();

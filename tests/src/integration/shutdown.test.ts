@@ -18,34 +18,41 @@ describe("graceful shutdown on SIGTERM", () => {
       }),
     );
 
-    // A request whose body is only half sent when the signal arrives.
+    // A request whose body is only half sent when the signal arrives. "Expect: 100-continue"
+    // makes the server acknowledge the headers, so SIGTERM comes once the request is in flight.
     const body = JSON.stringify({});
+    let finishBody: () => void = () => undefined;
     const inFlight = new Promise<number>((resolve, reject) => {
-      const req = request(
-        `${server.url}${API_PATHS.logins}`,
-        {
-          method: "POST",
-          headers: { origin, "content-type": "application/json", "content-length": String(body.length + 1) },
+      const req = request(`${server.url}${API_PATHS.logins}`, {
+        method: "POST",
+        headers: {
+          origin,
+          expect: "100-continue",
+          "content-type": "application/json",
+          "content-length": String(body.length + 1),
         },
-        (res) => {
-          res.resume();
-          res.on("end", () => {
-            events.push("request finished");
-            resolve(res.statusCode ?? 0);
-          });
-        },
-      );
+      });
+      req.on("response", (res) => {
+        res.resume();
+        res.on("end", () => {
+          events.push("request finished");
+          resolve(res.statusCode ?? 0);
+        });
+      });
       req.on("error", reject);
-      req.write(" ");
-      setTimeout(() => {
+      req.on("continue", () => {
+        req.write(" ");
         server.kill("SIGTERM");
-        setTimeout(() => req.end(body), 300);
-      }, 100);
+      });
+      finishBody = () => req.end(body);
     });
 
+    // The server closes the socket at once, while the request is still unfinished: the body is
+    // sent only after the close, so a server that waited for the request first would never close.
     await disconnected;
+    finishBody();
+    // And the request in flight still finishes, on the same, still-running process.
     expect(await inFlight).toBe(201);
-    // The server closed the socket itself, at once, while the request was still running.
     expect(events).toEqual(["socket closed", "request finished"]);
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
     expect(await server.exited).toBe(0);

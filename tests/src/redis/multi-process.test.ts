@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { connect, type Socket } from "node:net";
 import path from "node:path";
+import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { API_PATHS, type ErrorResponse, type OpenApprovalResponse } from "@countersign/shared";
 import { approveOpened, createLogin, enrolPhone, openFromQr } from "../support/flows.js";
@@ -95,7 +97,7 @@ describe.skipIf(!redisServerAvailable())("several server processes sharing one R
     const watch = { id: login.login.id, desktopSecret: login.desktopSecret };
     const onA = socketTo(a);
     await onA.connected();
-    await onA.watch(watch);
+    expect(await onA.watch(watch)).toMatchObject({ ok: true, login: { status: "pending" } });
     const opened = await openFromQr(phoneOnB, login);
     await onA.waitForStatus("scanned");
 
@@ -126,8 +128,10 @@ describe.skipIf(!redisServerAvailable())("several server processes sharing one R
     const login = await createLogin(client(a, DESKTOP_UA));
     const socket = socketTo(a);
     await socket.connected();
-    await socket.watch({ id: login.login.id, desktopSecret: login.desktopSecret });
+    const watched = await socket.watch({ id: login.login.id, desktopSecret: login.desktopSecret });
+    expect(watched).toMatchObject({ ok: true });
     const opened = await openFromQr(phoneOnB, login);
+    await socket.waitForStatus("scanned");
 
     await redis.stop();
     const created = await client(a, DESKTOP_UA).post(API_PATHS.logins, {});
@@ -139,7 +143,8 @@ describe.skipIf(!redisServerAvailable())("several server processes sharing one R
     expect((await fetch(`${a.url}/healthz`)).status).toBe(200);
 
     await redis.restart();
-    for (const server of [a, b]) await waitUntilReady(server);
+    await connectionsBack({ processes: 2 });
+    for (const server of [a, b]) expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
     expect(a.child.exitCode).toBeNull();
     expect(b.child.exitCode).toBeNull();
 
@@ -158,14 +163,98 @@ describe.skipIf(!redisServerAvailable())("several server processes sharing one R
       desktopSecret: login.desktopSecret,
     });
     expect(redeemed.status).toBe(200);
+    await socket.waitForStatus("redeemed");
   });
 });
 
-async function waitUntilReady(server: ServerProcess): Promise<void> {
-  const started = Date.now();
-  while (Date.now() - started < 15_000) {
-    if ((await fetch(`${server.url}/readyz`)).ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+/** The commands after which an ioredis connection is back in service, as Redis sees them. */
+const BACK_AFTER: Record<string, string> = {
+  // ioredis's ready check; it takes the connection into service as soon as the answer arrives.
+  "countersign:store": "info",
+  "countersign:pub": "info",
+  // The Socket.IO adapter's subscriptions, which ioredis renews once ready (psubscribe last).
+  "countersign:sub": "psubscribe",
+};
+
+/**
+ * Resolves once Redis has seen every process's three connections come back into service after
+ * a restart: an event Redis itself reports, through MONITOR for what happens from now on and
+ * CLIENT LIST for what happened before MONITOR started.
+ */
+async function connectionsBack(options: { processes: number }): Promise<void> {
+  const names = new Map<string, string>();
+  const done = new Map<string, Set<string>>();
+  const did = (address: string, command: string): void => {
+    done.set(address, (done.get(address) ?? new Set()).add(command));
+  };
+  const countBack = (): number =>
+    [...names].filter(([address, name]) => done.get(address)?.has(BACK_AFTER[name] ?? "")).length;
+  const expected = options.processes * Object.keys(BACK_AFTER).length;
+
+  let allBack: () => void = () => undefined;
+  const back = new Promise<void>((resolve) => (allBack = resolve));
+  const check = (): void => {
+    if (countBack() >= expected) allBack();
+  };
+
+  const monitor = await monitorRedis(redis.port, (address, [command = "", subcommand = "", name = ""]) => {
+    if (command.toLowerCase() === "client" && subcommand.toLowerCase() === "setname") names.set(address, name);
+    else did(address, command.toLowerCase());
+    check();
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const admin = new Redis(redis.url);
+    const listed = (await admin.client("LIST")) as string;
+    await admin.quit();
+    for (const line of listed.trim().split("\n")) {
+      const fields = Object.fromEntries(line.split(" ").map((field) => field.split("=", 2) as [string, string]));
+      if (!fields.name || !fields.addr) continue;
+      names.set(fields.addr, fields.name);
+      // Past its handshake (hello, client setname/setinfo) means past its ready check too.
+      if (!/^(hello|client\|)/.test(fields.cmd ?? "hello")) did(fields.addr, "info");
+      if (Number(fields.psub) > 0) did(fields.addr, "psubscribe");
+    }
+    check();
+    await Promise.race([
+      back,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${countBack()} of ${expected} Redis connections came back`)),
+          15_000,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    monitor.destroy();
   }
-  throw new Error(`process on ${server.url} never became ready again:\n${server.output()}`);
+}
+
+/**
+ * Redis's MONITOR on a plain socket (ioredis's monitor mode can misread lines that arrive with
+ * its OK): resolves once MONITOR is on, then calls `onCommand` with each command's client
+ * address and arguments.
+ */
+function monitorRedis(port: number, onCommand: (address: string, args: string[]) => void): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.setEncoding("utf8");
+    socket.once("error", reject);
+    let buffered = "";
+    socket.on("data", (chunk: string) => {
+      buffered += chunk;
+      for (let end = buffered.indexOf("\r\n"); end >= 0; end = buffered.indexOf("\r\n")) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        if (line === "+OK") resolve(socket);
+        // +<time> [<db> <address>] "<command>" "<argument>" ...
+        const match = /^\+[\d.]+ \[\d+ (\S+)\] (.*)$/.exec(line);
+        if (match === null) continue;
+        const args = [...match[2]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((arg) => arg[1]!);
+        onCommand(match[1]!, args);
+      }
+    });
+    socket.write("MONITOR\r\n");
+  });
 }

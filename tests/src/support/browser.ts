@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import jsQRModule from "jsqr";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { PNG } from "pngjs";
+import { isCi } from "./ci.js";
 
 // jsqr is a CommonJS bundle: depending on the loader, its default import is the decoder itself
 // or a namespace holding it.
@@ -16,13 +17,13 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const ARTIFACTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../artifacts");
 
 /**
- * Whether browser tests can run. Under CI a missing Chromium is a failure; elsewhere the suite
- * is skipped, loudly, with the command that installs it.
+ * Whether browser tests can run. Under CI (see isCi) a missing Chromium is a failure; elsewhere
+ * the suite is skipped, loudly, with the command that installs it.
  */
 export function chromiumAvailable(): boolean {
   if (existsSync(CHROMIUM_PATH)) return true;
   const message = `Chromium not found at ${CHROMIUM_PATH}: install it with "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH).`;
-  if (process.env.CI === "true") throw new Error(message);
+  if (isCi()) throw new Error(`${message} CI must run the browser tests.`);
   process.stderr.write(`\n*** SKIPPING browser end-to-end tests. ${message}\n\n`);
   return false;
 }

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { Socket } from "node:net";
+import { isCi } from "./ci.js";
 import { freePort } from "./server-process.js";
 
 export interface RedisServer {
@@ -29,13 +30,13 @@ const FREEZE_TIMEOUT_MS = 5_000;
 const START_ATTEMPTS = 3;
 
 /**
- * Whether Redis tests can run. Under CI (CI=true) a missing redis-server is a failure; elsewhere
+ * Whether Redis tests can run. Under CI (see isCi) a missing redis-server is a failure; elsewhere
  * the caller skips its Redis suites, and this says so loudly, with the command that installs it.
  */
 export function redisServerAvailable(): boolean {
   if (spawnSync("redis-server", ["--version"]).status === 0) return true;
   const message = `redis-server is not on PATH: ${REDIS_INSTALL_HINT}.`;
-  if (process.env.CI === "true") throw new Error(`${message} CI must run the Redis tests.`);
+  if (isCi()) throw new Error(`${message} CI must run the Redis tests.`);
   // Loud on purpose: a skipped suite must not pass for a green one.
   // eslint-disable-next-line no-console
   console.warn(
