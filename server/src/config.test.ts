@@ -20,6 +20,7 @@ describe("loadConfig", () => {
       rpId: "localhost",
       rpName: "Countersign",
       redisUrl: null,
+      redisClusterNodes: null,
       redisKeyPrefix: "countersign:",
       redisCommandTimeoutMs: 1_000,
       loginTtlSeconds: 120,
@@ -53,6 +54,17 @@ describe("loadConfig", () => {
     expect(loadConfig({ REDIS_COMMAND_TIMEOUT_MS: "60000" }).redisCommandTimeoutMs).toBe(60_000);
   });
 
+  it("reads Redis Cluster seed nodes, host names and IP addresses alike", () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: "10.0.0.1:7000, redis-b.internal:7001,[::1]:7002" })).toMatchObject({
+      redisUrl: null,
+      redisClusterNodes: [
+        { host: "10.0.0.1", port: 7000 },
+        { host: "redis-b.internal", port: 7001 },
+        { host: "::1", port: 7002 },
+      ],
+    });
+  });
+
   it.each([
     [{ PORT: "abc" }, "PORT: expects a whole number"],
     [{ PORT: "70000" }, "PORT: expects 0–65535"],
@@ -64,6 +76,14 @@ describe("loadConfig", () => {
       'RP_ID: expects the host of PUBLIC_ORIGIN (localhost) or a parent domain of it, got "example.org"',
     ],
     [{ REDIS_URL: "http://redis" }, "REDIS_URL: expects a redis:// or rediss:// URL"],
+    [{ REDIS_CLUSTER_NODES: "10.0.0.1" }, "REDIS_CLUSTER_NODES: expects comma-separated host:port pairs"],
+    [{ REDIS_CLUSTER_NODES: "10.0.0.1:7000,,10.0.0.2:7000" }, "REDIS_CLUSTER_NODES: expects comma-separated host:port"],
+    [{ REDIS_CLUSTER_NODES: "redis://10.0.0.1:7000" }, "REDIS_CLUSTER_NODES: expects comma-separated host:port"],
+    [{ REDIS_CLUSTER_NODES: "10.0.0.1:70000" }, "REDIS_CLUSTER_NODES: expects comma-separated host:port pairs such as"],
+    [
+      { REDIS_URL: "redis://127.0.0.1:6379", REDIS_CLUSTER_NODES: "127.0.0.1:7000" },
+      "REDIS_URL / REDIS_CLUSTER_NODES: expects one or the other",
+    ],
     [{ REDIS_KEY_PREFIX: "has space" }, "REDIS_KEY_PREFIX: expects letters"],
     [{ REDIS_COMMAND_TIMEOUT_MS: "99" }, "REDIS_COMMAND_TIMEOUT_MS: expects 100–60000, got 99"],
     [{ REDIS_COMMAND_TIMEOUT_MS: "60001" }, "REDIS_COMMAND_TIMEOUT_MS: expects 100–60000, got 60001"],

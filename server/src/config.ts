@@ -14,6 +14,8 @@ export interface Config {
   rpId: string;
   rpName: string;
   redisUrl: string | null;
+  /** Seed nodes of a Redis Cluster to keep everything in instead; never set with redisUrl. */
+  redisClusterNodes: { host: string; port: number }[] | null;
   /** Every Redis key starts with this, so one Redis can serve several deployments. */
   redisKeyPrefix: string;
   /** How long a Redis command may take before the request fails with 503 STORE_UNAVAILABLE. */
@@ -80,6 +82,22 @@ const envSchema = z.object({
   REDIS_URL: optionalText.refine((value) => value === undefined || /^rediss?:\/\//.test(value), {
     message: "expects a redis:// or rediss:// URL",
   }),
+  REDIS_CLUSTER_NODES: optionalText.transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const nodes: { host: string; port: number }[] = [];
+    for (const entry of value.split(",").map((part) => part.trim())) {
+      const node = clusterNodeFrom(entry);
+      if (node === null) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expects comma-separated host:port pairs such as "10.0.0.1:7000,10.0.0.2:7000", got "${entry}"`,
+        });
+        return z.NEVER;
+      }
+      nodes.push(node);
+    }
+    return nodes;
+  }),
   REDIS_KEY_PREFIX: optionalText.pipe(
     z
       .string()
@@ -110,6 +128,15 @@ const envSchema = z.object({
   LOG_LEVEL: optionalText.pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional()),
 });
 
+/** "host:port", "[ipv6]:port"; null if it is neither or the port is out of range. */
+function clusterNodeFrom(entry: string): { host: string; port: number } | null {
+  const match = /^(?:\[([\da-fA-F:.]+)\]|([\w.-]+)):(\d{1,5})$/.exec(entry);
+  if (match === null) return null;
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) return null;
+  return { host: (match[1] ?? match[2])!, port };
+}
+
 export class ConfigError extends Error {
   readonly problems: string[];
   constructor(problems: string[]) {
@@ -133,6 +160,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (rpId !== originHost && !originHost.endsWith(`.${rpId}`)) {
     problems.push(`RP_ID: expects the host of PUBLIC_ORIGIN (${originHost}) or a parent domain of it, got "${rpId}"`);
   }
+  if (values.REDIS_URL !== undefined && values.REDIS_CLUSTER_NODES !== undefined) {
+    problems.push(
+      "REDIS_URL / REDIS_CLUSTER_NODES: expects one or the other (one Redis, or a Redis Cluster), not both",
+    );
+  }
   if ((values.TLS_CERT_FILE === undefined) !== (values.TLS_KEY_FILE === undefined)) {
     problems.push("TLS_CERT_FILE / TLS_KEY_FILE: expects both or neither");
   }
@@ -155,6 +187,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     rpId,
     rpName: values.RP_NAME,
     redisUrl: values.REDIS_URL ?? null,
+    redisClusterNodes: values.REDIS_CLUSTER_NODES ?? null,
     redisKeyPrefix: values.REDIS_KEY_PREFIX ?? "countersign:",
     redisCommandTimeoutMs: values.REDIS_COMMAND_TIMEOUT_MS,
     loginTtlSeconds: values.LOGIN_TTL_SECONDS,

@@ -1,14 +1,16 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createApp, type AppDeps } from "./app.js";
+import type { Logger } from "pino";
+import { createApp } from "./app.js";
 import { systemClock } from "./clock.js";
-import { ConfigError, loadConfig } from "./config.js";
-import { rateLimitPolicies } from "./http/rate-limits.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import type { Deployment } from "./deployment.js";
+import { rateLimitPolicies } from "./rate-limit/rate-limits.js";
 import { createLogger } from "./logger.js";
 import { cryptoRandom } from "./random.js";
 import { connectRedisDeployment } from "./redis/redis.deployment.js";
-import { createMemoryStore } from "./store/memory.store.js";
+import { createMemoryDeployment } from "./store/memory.deployment.js";
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -25,36 +27,12 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
-  let storeDeps: Pick<AppDeps, "store"> & Partial<AppDeps>;
-  let closeStore: () => Promise<void>;
-  if (config.redisUrl === null) {
-    const store = createMemoryStore({ clock: systemClock });
-    logger.warn("using the in-memory store: accounts, passkeys and sessions are lost when this process stops");
-    storeDeps = { store, qrTokenKey: cryptoRandom.bytes(32) };
-    closeStore = () => store.close();
-  } else {
-    const redis = await connectRedisDeployment({
-      url: config.redisUrl,
-      keyPrefix: config.redisKeyPrefix,
-      clock: systemClock,
-      random: cryptoRandom,
-      logger,
-      rateLimits: rateLimitPolicies(config),
-      commandTimeoutMs: config.redisCommandTimeoutMs,
-    });
-    logger.info({ keyPrefix: config.redisKeyPrefix }, "using the Redis store");
-    storeDeps = redis.deps;
-    closeStore = async () => {
-      await redis.store.close();
-      await redis.close();
-    };
-  }
+  const deployment = await connectDeployment({ config, logger });
 
   const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
   const app = createApp({
     config,
-    ...storeDeps,
-    qrTokenKey: storeDeps.qrTokenKey ?? cryptoRandom.bytes(32),
+    deployment,
     clock: systemClock,
     random: cryptoRandom,
     logger,
@@ -82,11 +60,37 @@ async function main(): Promise<void> {
     }, SHUTDOWN_GRACE_MS + 5_000).unref();
     void app
       .close()
-      .then(() => closeStore())
+      .then(() => deployment.close())
       .finally(() => process.exit(0));
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+}
+
+/** The deployment the configuration names: one Redis, a Redis Cluster, or this process's memory. */
+async function connectDeployment(options: { config: Config; logger: Logger }): Promise<Deployment> {
+  const { config, logger } = options;
+  const connection =
+    config.redisUrl !== null
+      ? { url: config.redisUrl }
+      : config.redisClusterNodes !== null
+        ? { clusterNodes: config.redisClusterNodes }
+        : null;
+  if (connection === null) {
+    logger.warn("using the in-memory store: accounts, passkeys and sessions are lost when this process stops");
+    return createMemoryDeployment({ clock: systemClock, random: cryptoRandom });
+  }
+  const deployment = await connectRedisDeployment({
+    connection,
+    keyPrefix: config.redisKeyPrefix,
+    clock: systemClock,
+    random: cryptoRandom,
+    logger,
+    rateLimits: rateLimitPolicies(config),
+    commandTimeoutMs: config.redisCommandTimeoutMs,
+  });
+  logger.info({ keyPrefix: config.redisKeyPrefix, cluster: "clusterNodes" in connection }, "using the Redis store");
+  return deployment;
 }
 
 main().catch((error: unknown) => {

@@ -1,13 +1,12 @@
 import {
   createApp,
   createLogger,
-  createMemoryRateLimits,
-  createMemoryStore,
+  createMemoryDeployment,
   connectRedisDeployment,
   cryptoRandom,
   loadConfig,
   systemClock,
-  type AppDeps,
+  type Deployment,
   type RateLimitPolicies,
 } from "@countersign/server";
 import { freePort } from "../src/support/server-process.js";
@@ -36,13 +35,13 @@ export async function startBenchServer(options: {
   const origin = `http://localhost:${port}`;
   const config = loadConfig({ PORT: String(port), HOST: "127.0.0.1", PUBLIC_ORIGIN: origin, LOG_LEVEL: "silent" });
   const logger = createLogger({ level: "silent" });
-  const backend = options.store === "memory" ? memoryBackend(options) : await redisBackend(options);
+  const deployment = options.store === "memory" ? memoryDeployment(options) : await redisDeployment(options);
   const app = createApp({
     config,
+    deployment,
     clock: systemClock,
     random: cryptoRandom,
     logger,
-    ...backend.deps,
   });
   await app.listen();
   return {
@@ -50,43 +49,27 @@ export async function startBenchServer(options: {
     port,
     async close() {
       await app.close();
-      await backend.close();
+      await deployment.close();
     },
   };
 }
 
-interface Backend {
-  deps: Pick<AppDeps, "store" | "rateLimits" | "qrTokenKey"> & Partial<AppDeps>;
-  close(): Promise<void>;
-}
-
-function memoryBackend(options: { rateLimits: RateLimitPolicies }): Backend {
-  const store = createMemoryStore({ clock: systemClock });
-  return {
-    deps: { store, rateLimits: createMemoryRateLimits(options.rateLimits), qrTokenKey: cryptoRandom.bytes(32) },
-    close: () => store.close(),
-  };
+function memoryDeployment(options: { rateLimits: RateLimitPolicies }): Deployment {
+  return createMemoryDeployment({ clock: systemClock, random: cryptoRandom, rateLimits: options.rateLimits });
 }
 
 /**
  * Redis wired exactly as production wires it (connectRedisDeployment). Each run gets its own key
  * prefix, so runs never see each other's data.
  */
-async function redisBackend(options: { redisUrl?: string; rateLimits: RateLimitPolicies }): Promise<Backend> {
+async function redisDeployment(options: { redisUrl?: string; rateLimits: RateLimitPolicies }): Promise<Deployment> {
   if (options.redisUrl === undefined) throw new Error("startBenchServer: the Redis store needs redisUrl, got none");
-  const deployment = await connectRedisDeployment({
-    url: options.redisUrl,
+  return connectRedisDeployment({
+    connection: { url: options.redisUrl },
     keyPrefix: `bench:${Buffer.from(cryptoRandom.bytes(6)).toString("hex")}:`,
     clock: systemClock,
     random: cryptoRandom,
     logger: createLogger({ level: "silent" }),
     rateLimits: options.rateLimits,
   });
-  return {
-    deps: deployment.deps,
-    async close() {
-      await deployment.store.close();
-      await deployment.close();
-    },
-  };
 }

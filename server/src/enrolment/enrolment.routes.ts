@@ -9,7 +9,7 @@ import {
 import { AppError } from "../app-error.js";
 import type { Clock } from "../clock.js";
 import { clientContextOf } from "../http/client-context.middleware.js";
-import type { RateLimits } from "../http/rate-limits.js";
+import type { RateLimits } from "../rate-limit/rate-limits.js";
 import { parseInput } from "../http/validate.js";
 import { readSessionToken, setSessionCookie } from "../session/session.cookies.js";
 import type { SessionService } from "../session/session.service.js";

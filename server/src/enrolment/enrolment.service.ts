@@ -8,7 +8,7 @@ import {
   type PasskeyView,
   type UserView,
 } from "@countersign/shared";
-import { renderQrSvg } from "../login-request/qr-code.js";
+import { renderQrSvg } from "../qr/qr-code.js";
 import { hashSecret } from "../tokens.js";
 import { AppError } from "../app-error.js";
 import type { Clock } from "../clock.js";

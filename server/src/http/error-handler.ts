@@ -1,40 +1,37 @@
 import type { Server as HttpServer } from "node:http";
-import type { NextFunction, Request, Response } from "express";
+import type { ErrorRequestHandler, NextFunction, Request, Response } from "express";
 import { httpStatusOf, MAX_BODY_BYTES, type ErrorResponse } from "@countersign/shared";
 import type { Logger } from "pino";
 import { AppError } from "../app-error.js";
+import { toErrorReply } from "../errors/error-reply.js";
 
 /**
- * The one place an HTTP error becomes a response. AppErrors carry their code and message; an
- * error with a 4xx status is the client's fault (see clientErrorOf); anything else is a bug or
- * an outage: logged in full, answered with a bare INTERNAL.
+ * The one place an HTTP error becomes a response. An error with a 4xx status is the client's
+ * fault (see clientErrorOf); everything else goes through toErrorReply, which the socket
+ * acknowledgements share.
  */
-export function createErrorHandler(options: { logger: Logger; isStoreUnavailable: (error: unknown) => boolean }) {
+export function createErrorHandler(options: {
+  logger: Logger;
+  isStoreUnavailable: (error: unknown) => boolean;
+}): ErrorRequestHandler {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    let appError: AppError;
     const clientError = error instanceof AppError ? null : clientErrorOf(error);
-    if (error instanceof AppError) {
-      appError = error;
-    } else if (clientError !== null) {
+    if (clientError !== null) {
       // Debug at most: anyone can send these. And never the error object: body-parser hangs the
       // raw body on it, and the router's message quotes the path back.
       options.logger.debug(
         { code: clientError.code, reason: reasonOf(error), method: req.method, path: req.path },
         "malformed request",
       );
-      appError = clientError;
-    } else if (options.isStoreUnavailable(error)) {
-      options.logger.warn({ err: error, path: req.path }, "store unavailable");
-      appError = new AppError("STORE_UNAVAILABLE", "The service is briefly unavailable; try again in a moment.", {
-        headers: { "Retry-After": "2" },
-      });
-    } else {
-      options.logger.error({ err: error, method: req.method, path: req.path }, "unhandled error");
-      appError = new AppError("INTERNAL", "Something went wrong on our side.");
     }
+    const reply = toErrorReply(clientError ?? error, {
+      isStoreUnavailable: options.isStoreUnavailable,
+      logger: options.logger,
+      context: { method: req.method, path: req.path },
+    });
     if (res.headersSent) return;
-    const body: ErrorResponse = { error: { code: appError.code, message: appError.message } };
-    res.status(httpStatusOf(appError.code)).set(appError.headers).json(body);
+    const body: ErrorResponse = { error: reply.body };
+    res.status(httpStatusOf(reply.body.code)).set(reply.headers).json(body);
   };
 }
 

@@ -17,13 +17,14 @@ import {
 import { z } from "zod";
 import type { Clock } from "../clock.js";
 import { clientContextOf } from "../http/client-context.middleware.js";
-import type { RateLimits } from "../http/rate-limits.js";
+import type { RateLimits } from "../rate-limit/rate-limits.js";
 import { parseInput } from "../http/validate.js";
 import { respondWithDesktopSession } from "../session/desktop-sign-in.response.js";
 import type { SessionService } from "../session/session.service.js";
 import { readSessionToken } from "../session/session.cookies.js";
 import { toLoginReview, toLoginView } from "./login-request.view.js";
-import { renderQrSvg } from "./qr-code.js";
+import { renderQrSvg } from "../qr/qr-code.js";
+import type { ApprovalService } from "./approval.service.js";
 import type { LoginRequestService } from "./login-request.service.js";
 
 const idParams = z.object({ id: loginIdSchema });
@@ -31,6 +32,7 @@ const idParams = z.object({ id: loginIdSchema });
 /** The QR sign-in flow's HTTP side (DESIGN §3.2): the desktop's routes and the phone's. */
 export function loginRequestRoutes(deps: {
   logins: LoginRequestService;
+  approvals: ApprovalService;
   sessions: SessionService;
   rateLimits: RateLimits;
   clock: Clock;
@@ -75,7 +77,7 @@ export function loginRequestRoutes(deps: {
       await deps.rateLimits.consume({ action: "lookupUserCode", key: req.ip ?? "unknown" });
     }
     const phone = clientContextOf(req);
-    const { request, qrToken, approval } = await logins.openApproval({ body, phone });
+    const { request, qrToken, approval } = await deps.approvals.openApproval({ body, phone });
     const response: OpenApprovalResponse = { review: toLoginReview(request, { viewer: phone }), qrToken, approval };
     res.json(response);
   });
@@ -84,7 +86,7 @@ export function loginRequestRoutes(deps: {
     const { id } = parseInput(idParams, req.params);
     const { qrToken } = parseInput(approvalOptionsBodySchema, req.body);
     await deps.rateLimits.consume({ action: "startApproval", key: req.ip ?? "unknown" });
-    const approval: ApprovalCeremony = await logins.startApproval({ id, proof: { kind: "qr", qrToken } });
+    const approval: ApprovalCeremony = await deps.approvals.startApproval({ id, proof: { kind: "qr", qrToken } });
     res.json(approval);
   });
 
@@ -92,7 +94,7 @@ export function loginRequestRoutes(deps: {
     const { id } = parseInput(idParams, req.params);
     const { qrToken, ceremonyId, credential } = parseInput(approveBodySchema, req.body);
     const phone = clientContextOf(req);
-    const { request, user } = await logins.approve({
+    const { request, user } = await deps.approvals.approve({
       id,
       proof: { kind: "qr", qrToken },
       ceremonyId,
@@ -111,12 +113,12 @@ export function loginRequestRoutes(deps: {
       token: readSessionToken(req.headers.cookie, { kind: "approver", secure: deps.secureCookies }),
       kind: "approver",
     });
-    const request = await logins.deny({
+    const request = await deps.approvals.deny({
       id,
       proof: { kind: "qr", qrToken },
       reason,
       phone,
-      approverUserId: approver?.userId ?? null,
+      actorUserId: approver?.userId ?? null,
     });
     res.json({ review: toLoginReview(request, { viewer: phone }) });
   });

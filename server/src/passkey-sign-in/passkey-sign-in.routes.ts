@@ -2,7 +2,7 @@ import { Router } from "express";
 import { API_PATHS, passkeySignInVerifyBodySchema } from "@countersign/shared";
 import type { Clock } from "../clock.js";
 import { clientContextOf } from "../http/client-context.middleware.js";
-import type { RateLimits } from "../http/rate-limits.js";
+import type { RateLimits } from "../rate-limit/rate-limits.js";
 import { parseInput } from "../http/validate.js";
 import { respondWithDesktopSession } from "../session/desktop-sign-in.response.js";
 import type { SessionService } from "../session/session.service.js";

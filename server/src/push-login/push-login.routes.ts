@@ -12,10 +12,10 @@ import {
 } from "@countersign/shared";
 import { z } from "zod";
 import { clientContextOf } from "../http/client-context.middleware.js";
-import type { RateLimits } from "../http/rate-limits.js";
+import type { RateLimits } from "../rate-limit/rate-limits.js";
 import { parseInput } from "../http/validate.js";
 import { toLoginReview } from "../login-request/login-request.view.js";
-import type { LoginRequestService } from "../login-request/login-request.service.js";
+import type { ApprovalService } from "../login-request/approval.service.js";
 import { requireApprover } from "../session/approver-session.js";
 import type { SessionService } from "../session/session.service.js";
 import type { PushLoginService } from "./push-login.service.js";
@@ -25,7 +25,7 @@ const idParams = z.object({ id: loginIdSchema });
 /** The push flow: the desktop's username-first request, and the phone's inbox and decision. */
 export function pushLoginRoutes(deps: {
   push: PushLoginService;
-  logins: LoginRequestService;
+  approvals: ApprovalService;
   sessions: SessionService;
   rateLimits: RateLimits;
   secureCookies: boolean;
@@ -53,7 +53,7 @@ export function pushLoginRoutes(deps: {
     // A right number starts a passkey challenge; a signed-in phone is limited like anyone else.
     await deps.rateLimits.consume({ action: "startApproval", key: req.ip ?? "unknown" });
     const phone = clientContextOf(req);
-    const result = await deps.logins.matchPush({ id, userId: approver.userId, choice, phone });
+    const result = await deps.push.matchPush({ id, userId: approver.userId, choice, phone });
     const review = toLoginReview(result.request, { viewer: phone });
     const body: PushMatchResponse = result.matched
       ? { matched: true, review, approval: result.approval }
@@ -66,7 +66,7 @@ export function pushLoginRoutes(deps: {
     const { ceremonyId, credential } = parseInput(pushApproveBodySchema, req.body);
     const approver = await requireApprover(req, deps);
     const phone = clientContextOf(req);
-    const { request, user } = await deps.logins.approve({
+    const { request, user } = await deps.approvals.approve({
       id,
       proof: { kind: "push", userId: approver.userId },
       ceremonyId,
@@ -82,12 +82,12 @@ export function pushLoginRoutes(deps: {
     const { reason } = parseInput(pushDenyBodySchema, req.body);
     const approver = await requireApprover(req, deps);
     const phone = clientContextOf(req);
-    const request = await deps.logins.deny({
+    const request = await deps.approvals.deny({
       id,
       proof: { kind: "push", userId: approver.userId },
       reason,
       phone,
-      approverUserId: approver.userId,
+      actorUserId: approver.userId,
     });
     res.json({ review: toLoginReview(request, { viewer: phone }) });
   });

@@ -1,11 +1,14 @@
 import type { ClientContextView, CreatePushLoginResponse, PushReview } from "@countersign/shared";
 import type { Clock } from "../clock.js";
 import { networkOf } from "../context/network.js";
-import type { RateLimits } from "../http/rate-limits.js";
+import type { RateLimits } from "../rate-limit/rate-limits.js";
 import { toLoginReview, toLoginView } from "../login-request/login-request.view.js";
 import type { LoginRequestService } from "../login-request/login-request.service.js";
 import type { Random } from "../random.js";
-import type { RealtimePublisher } from "../realtime/realtime.publisher.js";
+import { AppError } from "../app-error.js";
+import type { EventChannel } from "../events/event-channel.js";
+import type { ApprovalCeremonyStart, ApprovalService } from "../login-request/approval.service.js";
+import type { LoginRequestEvents } from "../login-request/login-request.events.js";
 import type { ClientContext, LoginRequestRecord, Store } from "../store/store.js";
 import { hmacToken } from "../tokens.js";
 
@@ -17,6 +20,25 @@ export interface PushLoginService {
   createPushLogin(options: { username: string; desktop: ClientContext }): Promise<CreatePushLoginResponse>;
   /** The push requests waiting for this person: at most one per requesting network. */
   inbox(options: { userId: string; viewer: ClientContext }): Promise<PushReview[]>;
+  /**
+   * The phone picked a number: the right one opens the request for the passkey, a wrong one
+   * denies it (number matching, DESIGN §3.3).
+   */
+  matchPush(options: {
+    id: string;
+    userId: string;
+    choice: number;
+    phone: ClientContext;
+  }): Promise<
+    | { matched: true; request: LoginRequestRecord; approval: ApprovalCeremonyStart }
+    | { matched: false; request: LoginRequestRecord }
+  >;
+}
+
+/** What push-login/ tells the realtime layer: a push request for the person's phones. */
+export interface PushRequested {
+  userId: string;
+  review: PushReview;
 }
 
 export function toPushReview(request: LoginRequestRecord, options: { viewer: ClientContextView }): PushReview {
@@ -50,8 +72,13 @@ export function createPushLoginService(deps: {
   clock: Clock;
   random: Random;
   logins: LoginRequestService;
+  approvals: ApprovalService;
+  loginEvents: LoginRequestEvents;
   rateLimits: RateLimits;
-  publisher: RealtimePublisher;
+  /** Where push requests for phones are announced. */
+  pushEvents: EventChannel<PushRequested>;
+  /** How long pushes to a person pause after "This wasn't me". */
+  pauseMs: number;
   /** Derives unknown names' pseudonyms; every process of a deployment must share it. */
   pseudonymKey: Uint8Array;
 }): PushLoginService {
@@ -91,6 +118,21 @@ export function createPushLoginService(deps: {
     return deps.rateLimits.tryConsume({ action: "pushToUser", key: target });
   }
 
+  /** A newer push from the same network replaced this one. */
+  async function supersede(id: string): Promise<void> {
+    await deps.logins.transitions.apply({ request: id, event: "supersede" }).catch((error: unknown) => {
+      // Lost a race: it was decided or expired meanwhile, or is gone. Nothing to replace.
+      if (!(error instanceof AppError)) throw error;
+    });
+  }
+
+  // Against push fatigue: someone is trying; stop asking this person for a while.
+  deps.loginEvents.subscribe(async ({ before, after, actorUserId }) => {
+    const reportedNow = after.status === "denied" && before?.status !== "denied" && after.denyReason === "not_me";
+    if (!reportedNow || actorUserId === null || deps.pauseMs <= 0) return;
+    await store.pausePushes({ userId: actorUserId, until: deps.clock.now() + deps.pauseMs });
+  });
+
   return {
     async createPushLogin({ username, desktop }) {
       const user = await store.findUserByUsername(username);
@@ -111,9 +153,9 @@ export function createPushLoginService(deps: {
         until: request.expiresAt,
         delivered,
       });
-      if (previous !== null && previous !== request.id) await deps.logins.supersede(previous);
+      if (previous !== null && previous !== request.id) await supersede(previous);
       if (delivered) {
-        deps.publisher.pushRequested({ userId: target, review: toPushReview(request, { viewer: desktop }) });
+        await deps.pushEvents.publish({ userId: target, review: toPushReview(request, { viewer: desktop }) });
       }
       return { login: toLoginView(request), desktopSecret, matchNumber };
     },
@@ -128,6 +170,16 @@ export function createPushLoginService(deps: {
         )
         .sort((a, b) => b.createdAt - a.createdAt)
         .map((request) => toPushReview(request, { viewer }));
+    },
+
+    async matchPush({ id, userId, choice, phone }) {
+      const proof = { kind: "push", userId } as const;
+      const request = await deps.approvals.getForPhone({ id, proof });
+      if (request.push?.matchNumber !== choice) {
+        const denied = await deps.approvals.deny({ id, proof, reason: "number_mismatch", phone, actorUserId: userId });
+        return { matched: false, request: denied };
+      }
+      return { matched: true, ...(await deps.approvals.open({ id, proof, phone, actorUserId: userId })) };
     },
   };
 }

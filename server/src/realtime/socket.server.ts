@@ -7,22 +7,22 @@ import {
   SOCKET_EVENTS,
   SOCKET_ROOMS,
   type Ack,
-  type SessionEndedPayload,
   type ClientToServerEvents,
   type ServerToClientEvents,
 } from "@countersign/shared";
 import type { Logger } from "pino";
 import type { z } from "zod";
-import { AppError } from "../app-error.js";
+import { toErrorReply } from "../errors/error-reply.js";
 import type { Clock, TimerHandle } from "../clock.js";
-import type { RateLimits } from "../http/rate-limits.js";
+import type { RateLimits } from "../rate-limit/rate-limits.js";
 import type { SessionRecord } from "../store/store.js";
 import { toLoginView } from "../login-request/login-request.view.js";
 import type { LoginRequestService } from "../login-request/login-request.service.js";
 import { readSessionToken } from "../session/session.cookies.js";
+import { hashSecret } from "../tokens.js";
 import type { SessionService } from "../session/session.service.js";
 import { parseInput } from "../http/validate.js";
-import type { RealtimePublisher } from "./realtime.publisher.js";
+import { roomsGrantedBy } from "./socket.rooms.js";
 
 interface SocketData {
   /** The sessions the handshake's cookies proved; what they grant lasts only as long as they do. */
@@ -40,38 +40,6 @@ export function createSocketServer(options: { httpServer: HttpServer; origin: st
     maxHttpBufferSize: MAX_BODY_BYTES,
     allowRequest: (req, callback) => callback(null, req.headers.origin === options.origin),
   });
-}
-
-export function createSocketPublisher(io: CountersignIo): RealtimePublisher {
-  return {
-    loginChanged(request) {
-      io.to(SOCKET_ROOMS.login(request.id)).emit(SOCKET_EVENTS.loginUpdate, toLoginView(request));
-      // Decided, expired or replaced anywhere: every phone's inbox drops it.
-      const waiting = request.status === "pending" || request.status === "scanned";
-      if (request.push !== null && request.push.userId !== "" && !waiting) {
-        io.to(SOCKET_ROOMS.user(request.push.userId)).emit(SOCKET_EVENTS.pushResolved, { id: request.id });
-      }
-    },
-    pushRequested({ userId, review }) {
-      io.to(SOCKET_ROOMS.user(userId)).emit(SOCKET_EVENTS.pushRequest, review);
-    },
-    sessionEnded({ session, reason }) {
-      const room = SOCKET_ROOMS.session(session.tokenHash);
-      io.to(room).emit(SOCKET_EVENTS.sessionEnded, { reason });
-      // Through the adapter, so sockets held by other processes leave too.
-      io.in(room).socketsLeave(roomsGrantedBy(session));
-    },
-  };
-}
-
-/**
- * The rooms a session puts a socket in: its own (to hear that it ended) and, for a phone, the
- * person's (push requests). A desktop session grants no person room, so its end never takes a
- * socket out of a room its phone session put it in.
- */
-function roomsGrantedBy(session: SessionRecord): string[] {
-  const own = SOCKET_ROOMS.session(session.tokenHash);
-  return session.kind === "approver" ? [own, SOCKET_ROOMS.user(session.userId)] : [own];
 }
 
 /**
@@ -95,16 +63,42 @@ export function registerSocketHandlers(
   io.use(async (socket, next) => {
     try {
       const cookieHeader = socket.handshake.headers.cookie;
-      const desktopToken = readSessionToken(cookieHeader, { kind: "desktop", secure: deps.secureCookies });
-      socket.data.desktopSession = await deps.sessions.findSession({ token: desktopToken, kind: "desktop" });
-      const approverToken = readSessionToken(cookieHeader, { kind: "approver", secure: deps.secureCookies });
-      socket.data.approverSession = await deps.sessions.findSession({ token: approverToken, kind: "approver" });
+      for (const kind of ["desktop", "approver"] as const) {
+        const token = readSessionToken(cookieHeader, { kind, secure: deps.secureCookies });
+        const session = token === null ? null : await grantSession(socket, { token, kind });
+        if (kind === "desktop") socket.data.desktopSession = session;
+        else socket.data.approverSession = session;
+      }
       next();
     } catch (error) {
       deps.logger.warn({ err: error }, "socket handshake failed");
+      // Socket.IO takes a refused socket out of every room it joined.
       next(new Error("STORE_UNAVAILABLE"));
     }
   });
+
+  /**
+   * Puts the socket in the rooms a session grants, race-free and before the client hears
+   * "connect": it joins the session's own room first (so an end from then on reaches it), then
+   * reads the session, then joins the rest, and keeps them only if the end of the session did not
+   * take it out of its own room meanwhile.
+   */
+  async function grantSession(
+    socket: CountersignSocket,
+    options: { token: string; kind: SessionRecord["kind"] },
+  ): Promise<SessionRecord | null> {
+    const ownRoom = SOCKET_ROOMS.session(hashSecret(options.token));
+    await socket.join(ownRoom);
+    const session = await deps.sessions.findSession(options);
+    if (session === null) {
+      await socket.leave(ownRoom);
+      return null;
+    }
+    await socket.join(roomsGrantedBy(session));
+    if (socket.rooms.has(ownRoom)) return session;
+    for (const room of roomsGrantedBy(session)) await socket.leave(room);
+    return null;
+  }
 
   io.on("connection", (socket: CountersignSocket) => {
     const expiryTimers: TimerHandle[] = [];
@@ -113,23 +107,14 @@ export function registerSocketHandlers(
     });
     for (const session of [socket.data.desktopSession, socket.data.approverSession]) {
       if (session === null) continue;
-      const leave = (reason: SessionEndedPayload["reason"]): void => {
+      // The session runs out by itself, with no one to announce it: this socket tells itself.
+      const expire = (): void => {
         // Already out of its session's room: told once, by whoever ended it first.
         if (!socket.rooms.has(SOCKET_ROOMS.session(session.tokenHash))) return;
-        socket.emit(SOCKET_EVENTS.sessionEnded, { reason });
+        socket.emit(SOCKET_EVENTS.sessionEnded, { reason: "expired" });
         for (const room of roomsGrantedBy(session)) void socket.leave(room);
       };
-      void socket.join(roomsGrantedBy(session));
-      expiryTimers.push(deps.clock.schedule(() => leave("expired"), session.expiresAt - deps.clock.now()));
-      // Joined first, checked second: a session ended between the handshake and the join sent
-      // its "leave" before this socket was in the rooms, so look again now that it is.
-      deps.sessions.findSessionByHash({ tokenHash: session.tokenHash, kind: session.kind }).then(
-        (current) => {
-          if (current === null) leave("revoked");
-        },
-        // The handshake proved the session a moment ago; an outage now is no reason to doubt it.
-        (error: unknown) => deps.logger.warn({ err: error }, "could not re-check a socket's session"),
-      );
+      expiryTimers.push(deps.clock.schedule(expire, session.expiresAt - deps.clock.now()));
     }
 
     const clientIp = deps.clientIpOf(socket.request);
@@ -175,17 +160,12 @@ function acknowledged<S extends z.ZodType, R extends object>(
       .then(
         (result) => reply({ ok: true, ...result }),
         (error: unknown) => {
-          if (error instanceof AppError) {
-            reply({ ok: false, error: { code: error.code, message: error.message } });
-            return;
-          }
-          if (deps.isStoreUnavailable(error)) {
-            deps.logger.warn({ err: error }, "store unavailable");
-            reply({ ok: false, error: { code: "STORE_UNAVAILABLE", message: "The service is briefly unavailable." } });
-            return;
-          }
-          deps.logger.error({ err: error }, "socket handler failed");
-          reply({ ok: false, error: { code: "INTERNAL", message: "Something went wrong on our side." } });
+          const { body } = toErrorReply(error, {
+            isStoreUnavailable: deps.isStoreUnavailable,
+            logger: deps.logger,
+            context: { transport: "socket" },
+          });
+          reply({ ok: false, error: body });
         },
       );
   };

@@ -1,29 +1,43 @@
-import { createAdapter } from "@socket.io/redis-adapter";
-import type { Redis } from "ioredis";
+import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
+import { Cluster } from "ioredis";
 import type { Logger } from "pino";
-import type { AppDeps } from "../app.js";
 import type { Clock } from "../clock.js";
-import { createRedisRateLimits, type RateLimitPolicies } from "../http/rate-limits.js";
+import type { Deployment } from "../deployment.js";
 import type { Random } from "../random.js";
+import type { RateLimitPolicies } from "../rate-limit/rate-limits.js";
+import { createRedisRateLimits } from "../rate-limit/rate-limits.redis.js";
 import { redisKeys } from "../store/redis.keys.js";
 import { createRedisStore } from "../store/redis.store.js";
-import type { Store } from "../store/store.js";
-import { createRedisClient, isRedisUnavailable } from "./redis.client.js";
+import {
+  connectionsUp,
+  createRedisClient,
+  createRedisClusterClient,
+  isRedisUnavailable,
+  type RedisClient,
+  type RedisConnection,
+} from "./redis.client.js";
 
-export interface RedisDeployment {
-  deps: Pick<AppDeps, "store" | "rateLimits" | "socketAdapter" | "qrTokenKey" | "isStoreUnavailable" | "checkStore">;
-  store: Store;
-  /** Closes the three connections; call after the app has closed. */
-  close(): Promise<void>;
+/** Three connections: commands (store and rate limits), publishing, and subscribing. */
+interface Clients {
+  commands: RedisClient;
+  publisher: RedisClient;
+  subscriber: RedisClient;
+  /** The Socket.IO adapter over the publisher and subscriber. */
+  socketAdapter(channelPrefix: string): NonNullable<Deployment["socketAdapter"]>;
+  /** The commands that publish or subscribe: a failure of one is logged, never thrown. */
+  pubSubCommands: { publisher: string[]; subscriber: string[] };
+  /** The variable that configures it, for start-up errors. */
+  setting: string;
 }
 
 /**
  * Everything a process needs to share state through Redis (DESIGN §4): the store, rate limits,
  * the Socket.IO adapter (so an event emitted by one process reaches sockets held by another),
- * and the QR token key, which every process must agree on.
+ * and the shared key, which every process must agree on. On one Redis (`{ url }`) or a Redis
+ * Cluster (`{ clusterNodes }`); the store's keys are laid out so both work (redis.keys.ts).
  */
 export async function connectRedisDeployment(options: {
-  url: string;
+  connection: RedisConnection;
   keyPrefix: string;
   clock: Clock;
   random: Random;
@@ -31,12 +45,70 @@ export async function connectRedisDeployment(options: {
   rateLimits: RateLimitPolicies;
   /** How long a Redis command may take before it fails (a 503). Default 1 s. */
   commandTimeoutMs?: number;
-}): Promise<RedisDeployment> {
-  const { commandTimeoutMs } = options;
+}): Promise<Deployment> {
+  const { connection, logger } = options;
+  const clients =
+    "url" in connection
+      ? singleServerClients({ url: connection.url, commandTimeoutMs: options.commandTimeoutMs })
+      : clusterClients({ nodes: connection.clusterNodes, commandTimeoutMs: options.commandTimeoutMs });
+  const { commands: redis, publisher, subscriber } = clients;
+  for (const [name, client] of [
+    ["store", redis],
+    ["pub", publisher],
+    ["sub", subscriber],
+  ] as const) {
+    client.on("error", (error: Error) =>
+      logger.warn({ redis: name, ...describeError(error) }, "redis connection error"),
+    );
+  }
+  logFailures({ client: publisher, commands: clients.pubSubCommands.publisher, name: "pub", logger });
+  logFailures({ client: subscriber, commands: clients.pubSubCommands.subscriber, name: "sub", logger });
+  try {
+    await Promise.all([redis.connect(), publisher.connect(), subscriber.connect()]);
+  } catch (error) {
+    redis.disconnect();
+    publisher.disconnect();
+    subscriber.disconnect();
+    throw new Error(
+      `${clients.setting}: cannot reach Redis (${error instanceof Error ? error.message : String(error)}). Is it running?`,
+    );
+  }
+  // One client on one node of a Cluster would get MOVED for most keys: refuse it at start. A
+  // Redis that does not allow INFO is taken for a single server.
+  const clusterInfo = redis instanceof Cluster ? "" : await redis.info("cluster").catch(() => "");
+  if (/^cluster_enabled:1\r?$/m.test(clusterInfo)) {
+    await Promise.allSettled([redis.quit(), publisher.quit(), subscriber.quit()]);
+    throw new Error("REDIS_URL: this Redis is a node of a Redis Cluster; set REDIS_CLUSTER_NODES instead");
+  }
+
+  const keys = redisKeys(options.keyPrefix);
+  const sharedKey = await readSharedKey({ redis, key: keys.sharedKey(), random: options.random });
+  const store = createRedisStore({ redis, clock: options.clock, keyPrefix: options.keyPrefix });
+  return {
+    store,
+    sharedKey,
+    rateLimits: createRedisRateLimits({
+      redis,
+      clock: options.clock,
+      keyPrefix: options.keyPrefix,
+      policies: options.rateLimits,
+    }),
+    socketAdapter: clients.socketAdapter(keys.socketChannel()),
+    // Only the commands connection answers requests; pub/sub failures cost live updates, not 503s.
+    isUnavailable: (error) => isRedisUnavailable(error, { client: redis }),
+    checkReady: () => checkReady(redis),
+    async close() {
+      await store.close();
+      await Promise.allSettled([redis.quit(), publisher.quit(), subscriber.quit()]);
+    },
+  };
+}
+
+function singleServerClients(options: { url: string; commandTimeoutMs: number | undefined }): Clients {
+  const { url, commandTimeoutMs } = options;
   // The rate limits share the store's connection, so they share its deadline too.
-  const redis = createRedisClient({ url: options.url, name: "store", commandTimeoutMs });
-  const publisher = createRedisClient({ url: options.url, name: "pub", commandTimeoutMs });
-  logFailedPublishes({ publisher, logger: options.logger });
+  const commands = createRedisClient({ url, name: "store", commandTimeoutMs });
+  const publisher = createRedisClient({ url, name: "pub", commandTimeoutMs });
   // The subscriber must queue its SUBSCRIBE commands until connected, and re-subscribe after.
   // No request waits on it, and a SUBSCRIBE that timed out while Redis hung would be rejected
   // where the adapter cannot catch it, so it keeps no command deadline.
@@ -45,73 +117,96 @@ export async function connectRedisDeployment(options: {
     enableOfflineQueue: true,
     commandTimeout: undefined,
   });
-  for (const [name, client] of [
-    ["store", redis],
-    ["pub", publisher],
-    ["sub", subscriber],
-  ] as const) {
-    client.on("error", (error: Error) =>
-      options.logger.warn({ redis: name, err: error.message }, "redis connection error"),
-    );
-  }
-  try {
-    await Promise.all([redis.connect(), publisher.connect(), subscriber.connect()]);
-  } catch (error) {
-    redis.disconnect();
-    publisher.disconnect();
-    subscriber.disconnect();
-    throw new Error(
-      `REDIS_URL: cannot reach Redis (${error instanceof Error ? error.message : String(error)}). Is it running?`,
-    );
-  }
-
-  const keys = redisKeys(options.keyPrefix);
-  const qrTokenKey = await sharedQrTokenKey({ redis, key: keys.qrTokenKey(), random: options.random });
-  const store = createRedisStore({ redis, clock: options.clock, keyPrefix: options.keyPrefix });
   return {
-    store,
-    deps: {
-      store,
-      qrTokenKey,
-      rateLimits: createRedisRateLimits({ redis, keyFor: keys.rateLimit, policies: options.rateLimits }),
-      socketAdapter: createAdapter(publisher, subscriber, { key: keys.socketChannel() }),
-      isStoreUnavailable: isRedisUnavailable,
-      checkStore: async () => {
-        await redis.ping();
-      },
-    },
-    async close() {
-      await Promise.allSettled([redis.quit(), publisher.quit(), subscriber.quit()]);
-    },
+    commands,
+    publisher,
+    subscriber,
+    socketAdapter: (key) => createAdapter(publisher, subscriber, { key }),
+    pubSubCommands: { publisher: ["publish"], subscriber: [] },
+    setting: "REDIS_URL",
   };
 }
 
 /**
- * The Socket.IO adapter publishes without awaiting. A publish that fails (Redis down, or past its
- * command deadline) would otherwise be an unhandled rejection, which ends a Node process; here it
- * costs only that one update, for sockets held by the other processes.
+ * A Cluster carries Socket.IO's messages by sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7): a
+ * channel lives on the node holding its slot, where plain PUBLISH would copy every message to
+ * every node. The adapter reads ioredis's Cluster with `shardedSubscribers` (ioredis 5.9 and
+ * later); see createRedisClusterClient.
  */
-function logFailedPublishes(options: { publisher: Redis; logger: Logger }): void {
-  const { publisher, logger } = options;
-  const publish = publisher.publish.bind(publisher);
-  publisher.publish = ((...args: Parameters<Redis["publish"]>) => {
-    const published = publish(...args);
-    published.catch((error: unknown) =>
-      logger.warn(
-        { redis: "pub", err: error instanceof Error ? error.message : String(error) },
-        "redis publish failed",
-      ),
-    );
-    return published;
-  }) as Redis["publish"];
+function clusterClients(options: {
+  nodes: { host: string; port: number }[];
+  commandTimeoutMs: number | undefined;
+}): Clients {
+  const { nodes, commandTimeoutMs } = options;
+  const publisher = createRedisClusterClient({ nodes, name: "pub", commandTimeoutMs });
+  const subscriber = createRedisClusterClient({ nodes, name: "sub", role: "subscriber" });
+  return {
+    commands: createRedisClusterClient({ nodes, name: "store", commandTimeoutMs }),
+    publisher,
+    subscriber,
+    // "static": every process subscribes to its namespace's channel once, at start, as the
+    // single-server adapter does. The default ("dynamic", a channel per room, subscribed when a
+    // room is made) would leave a window after a page starts watching in which an update
+    // published by another process reaches nobody.
+    socketAdapter: (channelPrefix) =>
+      createShardedAdapter(publisher, subscriber, { channelPrefix, subscriptionMode: "static" }),
+    pubSubCommands: { publisher: ["spublish"], subscriber: ["ssubscribe", "sunsubscribe"] },
+    setting: "REDIS_CLUSTER_NODES",
+  };
+}
+
+/**
+ * The Socket.IO adapter publishes and subscribes without awaiting. A command that fails (Redis
+ * down, or past its command deadline) would otherwise be an unhandled rejection, which ends a
+ * Node process; here it costs only that one update, for sockets held by the other processes.
+ */
+function logFailures(options: { client: RedisClient; commands: string[]; name: string; logger: Logger }): void {
+  const methods = options.client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const command of options.commands) {
+    const original = methods[command];
+    if (original === undefined) throw new Error(`ioredis has no command ${command}`);
+    methods[command] = (...args) => {
+      const sent = original.apply(options.client, args);
+      sent.catch((error: unknown) =>
+        options.logger.warn(
+          { redis: options.name, command, err: error instanceof Error ? error.message : String(error) },
+          "redis pub/sub command failed",
+        ),
+      );
+      return sent;
+    };
+  }
+}
+
+/**
+ * Resolves if Redis answers: PING on one server; on a Cluster, every slot has a master that is
+ * up, every master answers PING, and the Cluster says it is serving every slot.
+ */
+async function checkReady(redis: RedisClient): Promise<void> {
+  if (!(redis instanceof Cluster)) {
+    await redis.ping();
+    return;
+  }
+  if (!connectionsUp(redis)) throw new Error("the Redis Cluster has slots without a reachable master");
+  await Promise.all(redis.nodes("master").map((node) => node.ping()));
+  const info = String(await redis.call("CLUSTER", "INFO"));
+  if (!/^cluster_state:ok\r?$/m.test(info)) throw new Error("the Redis Cluster is not serving every slot");
+}
+
+/** What to log of a connection error: its message, and for a Cluster what its last node said. */
+function describeError(error: Error): { err: string; lastNodeError?: string } {
+  const { lastNodeError } = error as { lastNodeError?: unknown };
+  return lastNodeError instanceof Error
+    ? { err: error.message, lastNodeError: lastNodeError.message }
+    : { err: error.message };
 }
 
 /** The first process to start picks the key; every other one reads the same. */
-async function sharedQrTokenKey(options: { redis: Redis; key: string; random: Random }): Promise<Uint8Array> {
+async function readSharedKey(options: { redis: RedisClient; key: string; random: Random }): Promise<Uint8Array> {
   const { key } = options;
   const candidate = Buffer.from(options.random.bytes(32)).toString("base64url");
   await options.redis.set(key, candidate, "NX");
   const stored = await options.redis.get(key);
-  if (stored === null) throw new Error("The QR token key vanished from Redis right after it was written.");
+  if (stored === null) throw new Error("The shared key vanished from Redis right after it was written.");
   return Buffer.from(stored, "base64url");
 }

@@ -1,9 +1,9 @@
 import { SESSION_TOKEN_BYTES, type SessionEndedPayload, type SessionKind, type SessionView } from "@countersign/shared";
 import type { Clock } from "../clock.js";
 import { randomToken, type Random } from "../random.js";
-import type { RealtimePublisher } from "../realtime/realtime.publisher.js";
 import type { ClientContext, SessionRecord, SessionSource, Store } from "../store/store.js";
 import { hashSecret } from "../tokens.js";
+import type { SessionEvents } from "./session.events.js";
 
 export interface NewSession {
   /** Goes to the client once, in a cookie; only its hash is stored. */
@@ -43,7 +43,7 @@ export function createSessionService(deps: {
   store: Store;
   clock: Clock;
   random: Random;
-  publisher: RealtimePublisher;
+  events: SessionEvents;
   sessionTtlMs: number;
 }): SessionService {
   const { store, clock } = deps;
@@ -88,7 +88,7 @@ export function createSessionService(deps: {
       // Only the caller that deleted it announces it: two racing revokes tell the page once.
       const deleted = await store.deleteSession(session.tokenHash);
       if (deleted === null) continue;
-      deps.publisher.sessionEnded({ session: deleted, reason: options.reason });
+      await deps.events.publish({ session: deleted, reason: options.reason });
       ended.push(deleted);
     }
     return ended;

@@ -1,5 +1,6 @@
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { Clock } from "../clock.js";
+import { claimThenWrite } from "./redis.claims.js";
 import { redisKeys } from "./redis.keys.js";
 import { defineScripts } from "./redis.scripts.js";
 import {
@@ -22,16 +23,19 @@ import {
   type UserRecord,
 } from "./store.js";
 
-/** Characters that would make the prefix a pattern in SCAN MATCH instead of plain text. */
-const GLOB_CHARACTERS = /[*?[\]\\]/;
+/** Characters that would make the prefix a SCAN pattern, or put a hash tag in it. */
+const UNSAFE_PREFIX_CHARACTERS = /[*?[\]\\{}]/;
 
 /**
  * The shared store (DESIGN §4): nothing lives in this process, so any number of server
- * processes can serve one deployment.
+ * processes can serve one deployment, on one Redis or a Redis Cluster.
  *
- * - Keys: all under `keyPrefix` (default "countersign:"), built in redis.keys.ts.
- * - Atomicity: every multi-key write and every compare-and-set is one Lua script
- *   (redis.scripts.ts); single-use takes are GETDEL (Redis 6.2 or newer).
+ * - Keys: all under `keyPrefix` (default "countersign:"), built in redis.keys.ts; a person's
+ *   keys share a hash slot.
+ * - Atomicity: every compare-and-set, and every write that must be whole, is one Lua script on
+ *   one slot (redis.scripts.ts); single-use takes are GETDEL (Redis 6.2 or newer). An operation
+ *   whose keys live in several slots runs as steps, ordered so that no half-done state can be
+ *   used; each such method says why.
  * - Time: records carry absolute times from the injected clock, and a record past its time reads
  *   as absent by that clock, in reads here and in scripts (which get `now` as an argument).
  *   Every expiring key also gets a Redis TTL, so Redis frees it by itself. Users, credentials
@@ -39,14 +43,17 @@ const GLOB_CHARACTERS = /[*?[\]\\]/;
  * - Reads: every value is validated with zod; a corrupted value throws "Corrupt … in the store"
  *   rather than reading as null or as half a record.
  *
- * The caller owns the ioredis client: close() leaves it open. Not for Redis Cluster: a script's
- * keys do not share a hash slot.
+ * The caller owns the ioredis client (a Redis or a Cluster): close() leaves it open.
+ *
+ * Longer than our ~250-line rule, on purpose: it is one implementation of one interface, a
+ * method per Store method, each next to its note on why it is safe; split by record kind it
+ * would scatter those notes and the shared readers across files that only ever change together.
  */
-export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefix?: string }): Store {
+export function createRedisStore(options: { redis: Redis | Cluster; clock: Clock; keyPrefix?: string }): Store {
   const { redis, clock } = options;
   const keyPrefix = options.keyPrefix ?? "countersign:";
-  if (keyPrefix === "" || GLOB_CHARACTERS.test(keyPrefix)) {
-    throw new Error(`keyPrefix must be non-empty plain text without * ? [ ] \\, got ${JSON.stringify(keyPrefix)}`);
+  if (keyPrefix === "" || UNSAFE_PREFIX_CHARACTERS.test(keyPrefix)) {
+    throw new Error(`keyPrefix must be non-empty text without * ? [ ] \\ { }, got ${JSON.stringify(keyPrefix)}`);
   }
   const keys = redisKeys(keyPrefix);
   const scripts = defineScripts(redis);
@@ -96,29 +103,72 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
     return [JSON.stringify(body), counter, lastUsedAt === null ? "" : String(lastUsedAt)];
   };
 
-  /** Runs a compare-and-set script's answer past the same checks, in the same order, as memory. */
-  const casResult = (result: unknown, attempt: { expectedVersion: number; next: LoginRequestRecord }): boolean => {
+  /** The key of a passkey found by its id alone, through its owner entry; null if it has none. */
+  const credentialKey = async (credentialId: string): Promise<string | null> => {
+    const userId = await redis.get(keys.credentialOwner(credentialId));
+    return userId === null ? null : keys.credential({ userId, credentialId });
+  };
+
+  /** A new session's index entry and record. Neither slot is the other's, so two writes. */
+  const writeSession = async (session: SessionRecord): Promise<void> => {
+    const ttl = ttlUntil(session.expiresAt);
+    // Safe apart: the token reaches its holder only once both writes succeeded. An index entry
+    // without a record is pruned when listed; a record without an index entry has no holder.
+    await Promise.all([
+      scripts.indexSession([keys.userSessions(session.userId)], [session.tokenHash, ttl]),
+      redis.set(keys.session(session.tokenHash), JSON.stringify(session), "PX", ttl),
+    ]);
+  };
+  const forgetSession = async (session: SessionRecord): Promise<void> => {
+    await Promise.all([
+      redis.del(keys.session(session.tokenHash)),
+      redis.srem(keys.userSessions(session.userId), session.tokenHash),
+    ]);
+  };
+
+  /**
+   * The one compare-and-set of a login request, as memory's casLogin: the script decides, on the
+   * request's key alone. The user-code index entry lives in the code's slot and follows after,
+   * only when retainUntil moved. Until it has, the code stays held to the old time, which the
+   * script has just found still ahead, so no new request can take it in between; a crash in
+   * between leaves it held to the old time only (lookups by code then end there).
+   */
+  const casLogin = async (attempt: { expectedVersion: number; next: LoginRequestRecord }): Promise<boolean> => {
+    const { expectedVersion, next } = attempt;
+    const ttl = ttlUntil(next.retainUntil);
+    const result = await scripts.compareAndSetLoginRequest(
+      [keys.login(next.id)],
+      [JSON.stringify(next), clock.now(), expectedVersion, next.version, ttl, next.retainUntil],
+    );
     if (result === -1) {
-      throw new Error(
-        `next.version must be expectedVersion + 1 (${attempt.expectedVersion + 1}), got ${attempt.next.version}`,
-      );
+      throw new Error(`next.version must be expectedVersion + 1 (${expectedVersion + 1}), got ${next.version}`);
     }
-    return result === 1;
+    if (result === 2) await scripts.followUserCode([keys.loginByCode(next.userCode)], [next.id, codeHolder(next), ttl]);
+    return result === 1 || result === 2;
   };
 
   return {
     async createUserWithCredential({ user, credential }) {
+      const name = keys.username(user.username);
+      const owner = keys.credentialOwner(credential.id);
       const [body, counter, lastUsedAt] = credentialFields(credential);
-      const result = await scripts.createUserWithCredential(
-        [
-          keys.username(user.username),
-          keys.user(user.id),
-          keys.credential(credential.id),
-          keys.userCredentials(user.id),
-        ],
-        [user.id, JSON.stringify(user), body, counter, lastUsedAt, credential.id],
-      );
-      return result as "created" | "username_taken" | "credential_taken";
+      // The name and the passkey id are claimed in their own slots; see claimThenWrite.
+      const taken = await claimThenWrite({
+        redis,
+        scripts,
+        keys: [name, owner],
+        owner: user.id,
+        write: () =>
+          scripts.createAccountRecords(
+            [
+              keys.user(user.id),
+              keys.credential({ userId: user.id, credentialId: credential.id }),
+              keys.userCredentials(user.id),
+            ],
+            [JSON.stringify(user), body, counter, lastUsedAt, credential.id],
+          ),
+      });
+      return taken === name ? "username_taken" : taken === owner ? "credential_taken" : "created";
     },
     getUser: readUser,
     async findUserByUsername(username) {
@@ -129,21 +179,31 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
     },
 
     async addCredential(credential) {
+      const { userId } = credential;
       const [body, counter, lastUsedAt] = credentialFields(credential);
-      const result = await scripts.addCredential(
-        [keys.credential(credential.id), keys.userCredentials(credential.userId)],
-        [body, counter, lastUsedAt, credential.id],
-      );
-      return result as "added" | "credential_taken";
+      const taken = await claimThenWrite({
+        redis,
+        scripts,
+        keys: [keys.credentialOwner(credential.id)],
+        owner: userId,
+        write: () =>
+          scripts.addCredentialRecords(
+            [keys.credential({ userId, credentialId: credential.id }), keys.userCredentials(userId)],
+            [body, counter, lastUsedAt, credential.id],
+          ),
+      });
+      return taken === null ? "added" : "credential_taken";
     },
     async getCredential(id) {
-      return credentialFrom(await redis.hgetall(keys.credential(id)));
+      const key = await credentialKey(id);
+      return key === null ? null : credentialFrom(await redis.hgetall(key));
     },
     async listCredentials(userId) {
       const ids = await redis.smembers(keys.userCredentials(userId));
       if (ids.length === 0) return [];
+      // One pipeline: every key is in the person's slot.
       const pipeline = redis.pipeline();
-      for (const id of ids) pipeline.hgetall(keys.credential(id));
+      for (const credentialId of ids) pipeline.hgetall(keys.credential({ userId, credentialId }));
       const results = (await pipeline.exec()) ?? [];
       const credentials: CredentialRecord[] = [];
       for (const [error, fields] of results) {
@@ -156,13 +216,18 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
     },
     async removeCredential({ userId, credentialId }) {
       const result = await scripts.removeCredential(
-        [keys.credential(credentialId), keys.userCredentials(userId)],
+        [keys.credential({ userId, credentialId }), keys.userCredentials(userId)],
         [credentialId],
       );
+      // The owner entry goes after the records, in its own slot: until then it points to nothing,
+      // which reads as absent, so the passkey is gone the moment the script ran.
+      if (result === "removed") await scripts.releaseClaim([keys.credentialOwner(credentialId)], [userId]);
       return result as "removed" | "last_credential" | "not_found";
     },
     async advanceCredentialCounter({ id, counter, usedAt }) {
-      const result = await scripts.advanceCredentialCounter([keys.credential(id)], [counter, usedAt]);
+      const key = await credentialKey(id);
+      if (key === null) return "not_found";
+      const result = await scripts.advanceCredentialCounter([key], [counter, usedAt]);
       return result as "advanced" | "replayed" | "not_found";
     },
 
@@ -170,11 +235,17 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
       await redis.set(keys.ceremony(ceremony.id), JSON.stringify(ceremony), "PX", ttlUntil(ceremony.expiresAt));
     },
     async putCeremonyInGroup({ ceremony, group, maxLive }) {
-      const stored = await scripts.putCeremonyInGroup(
-        [keys.ceremony(ceremony.id), keys.ceremonyGroup(group)],
-        [JSON.stringify(ceremony), ttlUntil(ceremony.expiresAt), clock.now(), maxLive, ceremony.id, ceremony.expiresAt],
+      const ttl = ttlUntil(ceremony.expiresAt);
+      // The cap is the group's alone, so the group's script enforces it whole; the ceremony (found
+      // by its own id, in its own slot) is stored after. Should that write fail, its place stays
+      // counted until it lapses: the cap errs towards refusing, and the caller gets the error.
+      const joined = await scripts.joinCeremonyGroup(
+        [keys.ceremonyGroup(group)],
+        [clock.now(), maxLive, ceremony.id, ceremony.expiresAt, ttl],
       );
-      return stored === 1 ? "stored" : "group_full";
+      if (joined !== 1) return "group_full";
+      await redis.set(keys.ceremony(ceremony.id), JSON.stringify(ceremony), "PX", ttl);
+      return "stored";
     },
     async takeCeremony(id) {
       const raw = await redis.getdel(keys.ceremony(id));
@@ -184,11 +255,26 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
     },
 
     async createLoginRequest(request) {
-      const created = await scripts.createLoginRequest(
-        [keys.login(request.id), keys.loginByCode(request.userCode)],
-        [JSON.stringify(request), clock.now(), ttlUntil(request.retainUntil), codeHolder(request)],
-      );
-      return created === 1 ? "created" : "conflict";
+      const code = keys.loginByCode(request.userCode);
+      const holder = codeHolder(request);
+      const ttl = ttlUntil(request.retainUntil);
+      // The code first, then the id, each in its own slot. Between the two the code names a
+      // request that does not exist yet, which reads as no request; a clash on the id gives the
+      // code back.
+      if ((await scripts.claimUserCode([code], [holder, clock.now(), ttl])) !== 1) return "conflict";
+      let created: unknown;
+      try {
+        created = await scripts.createLoginRequest(
+          [keys.login(request.id)],
+          [JSON.stringify(request), clock.now(), ttl],
+        );
+      } catch (error) {
+        await Promise.allSettled([scripts.releaseClaim([code], [holder])]);
+        throw error;
+      }
+      if (created === 1) return "created";
+      await scripts.releaseClaim([code], [holder]);
+      return "conflict";
     },
     getLoginRequest: readLogin,
     async findLoginRequestByUserCode(userCode) {
@@ -198,51 +284,24 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
       // The index may still name a request that has since lapsed and been replaced under its id.
       return request?.userCode === userCode ? request : null;
     },
-    async compareAndSetLoginRequest({ expectedVersion, next }) {
-      const result = await scripts.compareAndSetLoginRequest(
-        [keys.login(next.id), keys.loginByCode(next.userCode)],
-        [
-          JSON.stringify(next),
-          clock.now(),
-          expectedVersion,
-          next.version,
-          ttlUntil(next.retainUntil),
-          codeHolder(next),
-          next.id,
-        ],
-      );
-      return casResult(result, { expectedVersion, next });
-    },
+    compareAndSetLoginRequest: casLogin,
     async redeemLoginRequest({ expectedVersion, next, session }) {
-      const result = await scripts.redeemLoginRequest(
-        [
-          keys.login(next.id),
-          keys.loginByCode(next.userCode),
-          keys.session(session.tokenHash),
-          keys.userSessions(session.userId),
-        ],
-        [
-          JSON.stringify(next),
-          clock.now(),
-          expectedVersion,
-          next.version,
-          ttlUntil(next.retainUntil),
-          codeHolder(next),
-          next.id,
-          JSON.stringify(session),
-          ttlUntil(session.expiresAt),
-          session.tokenHash,
-        ],
-      );
-      return casResult(result, { expectedVersion, next });
+      // The session is written first, in its own slots, and the compare-and-set decides. A loser
+      // removes its session again. Nobody holds a session's token until redeem returns true, so
+      // a session left behind by a crash in between can never be used.
+      await writeSession(session);
+      let redeemed: boolean;
+      try {
+        redeemed = await casLogin({ expectedVersion, next });
+      } catch (error) {
+        await Promise.allSettled([forgetSession(session)]);
+        throw error;
+      }
+      if (!redeemed) await forgetSession(session);
+      return redeemed;
     },
 
-    async createSession(session) {
-      await scripts.createSession(
-        [keys.session(session.tokenHash), keys.userSessions(session.userId)],
-        [JSON.stringify(session), ttlUntil(session.expiresAt), session.tokenHash],
-      );
-    },
+    createSession: writeSession,
     async getSession(tokenHash) {
       return liveSession(await redis.get(keys.session(tokenHash)));
     },
@@ -254,7 +313,8 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
     async listSessions(userId) {
       const hashes = await redis.smembers(keys.userSessions(userId));
       if (hashes.length === 0) return [];
-      const raws = await redis.mget(hashes.map((hash) => keys.session(hash)));
+      // One GET each, not MGET: the sessions live in many slots.
+      const raws = await Promise.all(hashes.map((hash) => redis.get(keys.session(hash))));
       const sessions: SessionRecord[] = [];
       const ended: string[] = [];
       raws.forEach((raw, index) => {
@@ -279,8 +339,7 @@ export function createRedisStore(options: { redis: Redis; clock: Clock; keyPrefi
       return entries.filter((entry) => entry?.delivered === true).map((entry) => entry!.loginRequestId);
     },
     async pausePushes({ userId, until }) {
-      const current = Number((await redis.get(keys.pushPause(userId))) ?? 0);
-      if (until > current) await redis.set(keys.pushPause(userId), String(until), "PX", ttlUntil(until));
+      await scripts.extendPushPause([keys.pushPause(userId)], [until, ttlUntil(until)]);
     },
     async pushesPausedUntil(userId) {
       const raw = await redis.get(keys.pushPause(userId));

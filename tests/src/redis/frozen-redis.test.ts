@@ -3,7 +3,7 @@ import { API_PATHS, type Ack, type ErrorResponse, type LoginView } from "@counte
 import {
   createApp,
   createLogger,
-  createMemoryStore,
+  createMemoryDeployment,
   createRedisClient,
   cryptoRandom,
   isRedisUnavailable,
@@ -221,12 +221,13 @@ describe("/readyz with a store check that never settles", () => {
     // Whatever a store's own deadline (none here), the probe gets its answer.
     const app = createApp({
       config: loadConfig({ PORT: "0", LOG_LEVEL: "silent" }),
-      store: createMemoryStore({ clock: systemClock }),
+      deployment: {
+        ...createMemoryDeployment({ clock: systemClock, random: cryptoRandom }),
+        checkReady: () => new Promise<void>(() => undefined),
+      },
       clock: systemClock,
       random: cryptoRandom,
       logger: createLogger({ level: "silent" }),
-      qrTokenKey: cryptoRandom.bytes(32),
-      checkStore: () => new Promise<void>(() => undefined),
     });
     try {
       const port = await app.listen();

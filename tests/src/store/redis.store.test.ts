@@ -124,19 +124,21 @@ describe.skipIf(redisUrl === null)("Redis store", () => {
       const everything = await scanKeys(layout, "*");
       expect(everything).toEqual(
         [
-          "activity:u1",
+          "activity:{u1}",
           "ceremony:k1",
-          "credential:c1",
-          "credential:c2",
+          "credential-owner:c1",
+          "credential-owner:c2",
+          "credential:{u1}:c1",
+          "credential:{u1}:c2",
           "login-code:CODE-l1",
           "login-code:CODE-l2",
           "login:l1",
           "login:l2",
           "session:s1",
           "session:s2",
-          "user-credentials:u1",
-          "user-sessions:u1",
-          "user:u1",
+          "user-credentials:{u1}",
+          "user-sessions:{u1}",
+          "user:{u1}",
           "username:山田",
         ]
           .map((key) => `${prefix}${key}`)
@@ -148,7 +150,7 @@ describe.skipIf(redisUrl === null)("Redis store", () => {
     it('uses "countersign:" when no prefix is given', async () => {
       const plain = createRedisStore({ redis: layout, clock });
       await plain.createSession(session("s1"));
-      expect(await scanKeys(layout, "*")).toEqual(["countersign:session:s1", "countersign:user-sessions:u1"]);
+      expect(await scanKeys(layout, "*")).toEqual(["countersign:session:s1", "countersign:user-sessions:{u1}"]);
     });
 
     it("gives every expiring record a Redis TTL up to its own time, and keeps accounts", async () => {
@@ -162,7 +164,7 @@ describe.skipIf(redisUrl === null)("Redis store", () => {
         ["login-code:CODE-l2", 600_000],
         ["session:s1", 3_600_000],
         ["session:s2", 1_000],
-        ["user-sessions:u1", 3_600_000],
+        ["user-sessions:{u1}", 3_600_000],
       ];
       for (const [key, lifetime] of expiring) {
         const left = await ttl(key);
@@ -170,7 +172,15 @@ describe.skipIf(redisUrl === null)("Redis store", () => {
         expect(left, key).toBeLessThanOrEqual(lifetime);
       }
       // Accounts never expire (DESIGN §2); activity is capped instead.
-      for (const key of ["user:u1", "username:山田", "credential:c1", "user-credentials:u1", "activity:u1"]) {
+      const accountKeys = [
+        "user:{u1}",
+        "username:山田",
+        "credential:{u1}:c1",
+        "credential-owner:c1",
+        "user-credentials:{u1}",
+        "activity:{u1}",
+      ];
+      for (const key of accountKeys) {
         expect(await ttl(key), key).toBe(-1);
       }
     });
@@ -247,6 +257,69 @@ describe.skipIf(redisUrl === null)("Redis store", () => {
     });
   });
 
+  describe("operations run as steps across hash slots", () => {
+    let clock: FakeClock;
+    let prefix: string;
+    let store: Store;
+
+    beforeEach(() => {
+      clock = createFakeClock({ start: T0 });
+      prefix = uniquePrefix();
+      store = createRedisStore({ redis, clock, keyPrefix: prefix });
+    });
+
+    const ana = { id: "u1", username: "ana", displayName: "Ana", webauthnUserId: "wa", createdAt: T0 };
+
+    it("holds a name claimed by a sign-up that died half way only for the lease, and reads it as absent", async () => {
+      // What a process that crashed after claiming the name leaves behind: a claim, no records.
+      await redis.set(`${prefix}username:ana`, "u-crashed", "PX", 300_000);
+      expect(await store.findUserByUsername("ana")).toBeNull();
+      expect(await store.createUserWithCredential({ user: ana, credential: credential("c1", "u1") })).toBe(
+        "username_taken",
+      );
+      const lease = await redis.pttl(`${prefix}username:ana`);
+      expect(lease).toBeGreaterThan(0);
+      expect(lease).toBeLessThanOrEqual(300_000);
+      expect(await store.getCredential("c1")).toBeNull();
+      expect(await redis.exists(`${prefix}credential-owner:c1`)).toBe(0);
+    });
+
+    it("gives a name back when the passkey id is taken, so the next sign-up with it succeeds", async () => {
+      await store.createUserWithCredential({ user: ana, credential: credential("c1", "u1") });
+      const bea = { ...ana, id: "u2", username: "bea" };
+      expect(await store.createUserWithCredential({ user: bea, credential: credential("c1", "u2") })).toBe(
+        "credential_taken",
+      );
+      expect(await redis.exists(`${prefix}username:bea`, `${prefix}user:{u2}`)).toBe(0);
+      expect(await store.createUserWithCredential({ user: bea, credential: credential("c2", "u2") })).toBe("created");
+      expect(await redis.pttl(`${prefix}username:bea`)).toBe(-1);
+    });
+
+    it("removes a passkey's owner entry with it, so its id is free again", async () => {
+      await store.createUserWithCredential({ user: ana, credential: credential("c1", "u1") });
+      await store.addCredential(credential("c2", "u1"));
+      expect(await store.removeCredential({ userId: "u1", credentialId: "c2" })).toBe("removed");
+      expect(await redis.exists(`${prefix}credential-owner:c2`, `${prefix}credential:{u1}:c2`)).toBe(0);
+      expect(await store.addCredential(credential("c2", "u1"))).toBe("added");
+    });
+
+    it("leaves neither session nor index entry behind for a redeem that lost", async () => {
+      await store.createLoginRequest(loginRequest("l1", { status: "approved", version: 3 }));
+      const next = loginRequest("l1", { status: "redeemed", version: 4 });
+      expect(await store.redeemLoginRequest({ expectedVersion: 3, next, session: session("won") })).toBe(true);
+      expect(await store.redeemLoginRequest({ expectedVersion: 3, next, session: session("lost") })).toBe(false);
+      expect(await redis.smembers(`${prefix}user-sessions:{u1}`)).toEqual(["won"]);
+      expect(await redis.exists(`${prefix}session:lost`)).toBe(0);
+    });
+
+    it("gives a user code back when the request id is taken", async () => {
+      await store.createLoginRequest(loginRequest("l1"));
+      expect(await store.createLoginRequest(loginRequest("l1", { userCode: "FREE2345" }))).toBe("conflict");
+      expect(await redis.exists(`${prefix}login-code:FREE2345`)).toBe(0);
+      expect(await store.createLoginRequest(loginRequest("l2", { userCode: "FREE2345" }))).toBe("created");
+    });
+  });
+
   describe("values read back from Redis", () => {
     // A corrupted value throws "Corrupt … in the store": never half a record, and never null,
     // which would let the next write overwrite what is there.
@@ -259,7 +332,7 @@ describe.skipIf(redisUrl === null)("Redis store", () => {
     });
 
     it("refuses a record with missing or mistyped fields", async () => {
-      await redis.set(`${prefix}user:u1`, JSON.stringify({ id: "u1", username: "x" }));
+      await redis.set(`${prefix}user:{u1}`, JSON.stringify({ id: "u1", username: "x" }));
       await expect(store.getUser("u1")).rejects.toThrow(/Corrupt user/);
       await redis.set(`${prefix}username:x`, "u1");
       await expect(store.findUserByUsername("x")).rejects.toThrow(/Corrupt user/);
@@ -267,7 +340,7 @@ describe.skipIf(redisUrl === null)("Redis store", () => {
       await expect(store.getLoginRequest("l1")).rejects.toThrow(/Corrupt login request in the store at status/);
       await redis.set(`${prefix}ceremony:k1`, JSON.stringify({ id: "k1", kind: "approval", expiresAt: T0 + 1 }));
       await expect(store.takeCeremony("k1")).rejects.toThrow(/Corrupt ceremony/);
-      await redis.lpush(`${prefix}activity:u1`, JSON.stringify({ at: "yesterday" }));
+      await redis.lpush(`${prefix}activity:{u1}`, JSON.stringify({ at: "yesterday" }));
       await expect(store.listActivity("u1")).rejects.toThrow(/Corrupt activity event/);
     });
 
@@ -285,13 +358,13 @@ describe.skipIf(redisUrl === null)("Redis store", () => {
         credential: credential("c1", "u1"),
       });
       expect(await store.getCredential("c1")).toEqual(credential("c1", "u1"));
-      await redis.hset(`${prefix}credential:c1`, "counter", "lots");
+      await redis.hset(`${prefix}credential:{u1}:c1`, "counter", "lots");
       await expect(store.getCredential("c1")).rejects.toThrow(/Corrupt credential in the store at counter/);
       await expect(store.listCredentials("u1")).rejects.toThrow(/Corrupt credential/);
       await expect(store.advanceCredentialCounter({ id: "c1", counter: 9, usedAt: T0 })).rejects.toThrow(
         /corrupt credential/,
       );
-      expect(await redis.hget(`${prefix}credential:c1`, "counter")).toBe("lots");
+      expect(await redis.hget(`${prefix}credential:{u1}:c1`, "counter")).toBe("lots");
     });
 
     it("refuses to compare-and-set over a login request that is not JSON", async () => {
@@ -308,6 +381,8 @@ describe.skipIf(redisUrl === null)("Redis store", () => {
       const clock = createFakeClock({ start: T0 });
       expect(() => createRedisStore({ redis, clock, keyPrefix: "" })).toThrow(/keyPrefix/);
       expect(() => createRedisStore({ redis, clock, keyPrefix: "app*:" })).toThrow(/keyPrefix/);
+      // A brace would make the prefix a hash tag, putting every key in one Cluster slot.
+      expect(() => createRedisStore({ redis, clock, keyPrefix: "{app}:" })).toThrow(/keyPrefix/);
     });
 
     it("leaves the caller's client open when closed", async () => {

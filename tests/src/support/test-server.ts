@@ -2,8 +2,7 @@ import { createServer } from "node:net";
 import {
   createApp,
   createLogger,
-  createMemoryRateLimits,
-  createMemoryStore,
+  createMemoryDeployment,
   cryptoRandom,
   loadConfig,
   type App,
@@ -51,18 +50,22 @@ export async function startTestServer(
   const origin = `http://localhost:${port}`;
   const config = loadConfig({ PORT: String(port), PUBLIC_ORIGIN: origin, LOG_LEVEL: "silent", ...options.env });
   const clock = createFakeClock();
-  const store = options.store?.(clock) ?? createMemoryStore({ clock });
+  const deployment = createMemoryDeployment({
+    clock,
+    random: cryptoRandom,
+    rateLimits: options.rateLimits ?? RELAXED_RATE_LIMITS,
+    store: options.store?.(clock),
+  });
+  const { store } = deployment;
   const app = createApp({
     config,
-    store,
+    deployment,
     clock,
     random: cryptoRandom,
     logger:
       options.logSink === undefined
         ? createLogger({ level: config.logLevel })
         : createLogger({ level: "debug", destination: options.logSink }),
-    qrTokenKey: cryptoRandom.bytes(32),
-    rateLimits: createMemoryRateLimits(options.rateLimits ?? RELAXED_RATE_LIMITS),
     ...(options.apps === undefined ? {} : { apps: options.apps }),
   });
   await app.listen();
@@ -73,7 +76,7 @@ export async function startTestServer(
     app,
     async close() {
       await app.close();
-      await store.close();
+      await deployment.close();
     },
   };
 }

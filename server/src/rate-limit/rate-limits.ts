@@ -1,6 +1,5 @@
-import type { Redis } from "ioredis";
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { AppError } from "../app-error.js";
+import type { Clock } from "../clock.js";
 
 export type RateLimitedAction =
   | "createLogin"
@@ -54,59 +53,54 @@ export interface RateLimits {
   tryConsume(options: { action: RateLimitedAction; key: string }): Promise<boolean>;
 }
 
-/** In-process limits (rate-limiter-flexible): right for one server process. */
-export function createMemoryRateLimits(policies: RateLimitPolicies = DEFAULT_RATE_LIMITS): RateLimits {
-  return limitsFrom(
-    policies,
-    (action, policy) =>
-      new RateLimiterMemory({ keyPrefix: action, points: policy.points, duration: policy.durationSeconds }),
-  );
-}
+/**
+ * One atomic step on one key's window, as a limits implementation stores it: spends a point and
+ * resolves null, or, with none left, resolves how many ms remain until the window ends.
+ */
+export type TakePoint = (options: {
+  /** Names the counter: action and client key together. */
+  action: RateLimitedAction;
+  key: string;
+  points: number;
+  windowMs: number;
+  /** The injected clock's time: implementations never read a clock of their own. */
+  now: number;
+}) => Promise<number | null>;
 
 /**
- * Limits counted in Redis, shared by every process behind the load balancer. While Redis is down
- * a check fails with Redis's error (a 503), never silently allowing or denying.
+ * Every limit is a fixed window that opens at a key's first attempt and lasts the policy's
+ * duration: up to `points` attempts pass in it, the rest are refused until it ends (the window
+ * rate-limiter-flexible gave us before). We count for ourselves because that library's limiters
+ * read Date.now() and lean on their own timers or on Redis's TTLs, and none can take an injected
+ * Clock: "3 per 10 minutes" could be tested only by count, never by moving time.
+ *
+ * Builds RateLimits from one implementation's `takePoint`, after checking the policies.
  */
-export function createRedisRateLimits(options: {
-  redis: Redis;
-  /** The Redis key prefix for one action's counters. */
-  keyFor: (action: RateLimitedAction) => string;
-  policies?: RateLimitPolicies;
+export function rateLimitsFrom(options: {
+  policies: RateLimitPolicies;
+  clock: Clock;
+  takePoint: TakePoint;
 }): RateLimits {
-  return limitsFrom(
-    options.policies ?? DEFAULT_RATE_LIMITS,
-    (action, policy) =>
-      new RateLimiterRedis({
-        storeClient: options.redis,
-        keyPrefix: options.keyFor(action),
-        points: policy.points,
-        duration: policy.durationSeconds,
-        rejectIfRedisNotReady: true,
-      }),
-  );
-}
-
-function limitsFrom(
-  policies: RateLimitPolicies,
-  make: (action: RateLimitedAction, policy: RateLimitPolicy) => RateLimiterAbstract,
-): RateLimits {
-  const limiters = Object.fromEntries(
-    (Object.entries(policies) as [RateLimitedAction, RateLimitPolicy][]).map(([action, policy]) => [
-      action,
-      make(action, policy),
-    ]),
-  ) as Record<RateLimitedAction, RateLimiterAbstract>;
-
-  /** The limiter's verdict: null when a point was spent, else how long until the next one. */
-  async function spend(action: RateLimitedAction, key: string): Promise<number | null> {
-    try {
-      await limiters[action].consume(key);
-      return null;
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      return rejection.msBeforeNext;
+  const { policies, clock, takePoint } = options;
+  for (const [action, policy] of Object.entries(policies)) {
+    if (!Number.isSafeInteger(policy.points) || policy.points < 1) {
+      throw new Error(`Rate limit ${action}: points must be a positive integer, got ${policy.points}`);
+    }
+    if (!Number.isFinite(policy.durationSeconds) || Math.round(policy.durationSeconds * 1000) < 1) {
+      throw new Error(`Rate limit ${action}: durationSeconds must be at least 1 ms, got ${policy.durationSeconds}`);
     }
   }
+
+  const spend = (action: RateLimitedAction, key: string): Promise<number | null> => {
+    const policy = policies[action];
+    return takePoint({
+      action,
+      key,
+      points: policy.points,
+      windowMs: Math.round(policy.durationSeconds * 1000),
+      now: clock.now(),
+    });
+  };
 
   return {
     async consume({ action, key }) {
