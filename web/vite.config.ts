@@ -11,6 +11,10 @@ export default defineConfig({
     strictPort: true,
     proxy: {
       "/api": "http://localhost:3000",
+      // The OpenID Provider, and the sign-in page's calls when an app sent the browser here (the
+      // page itself, /interaction/<uid>, is this app).
+      "/oidc": "http://localhost:3000",
+      "^/interaction/[^/]+/.+": "http://localhost:3000",
       "/socket.io": { target: "http://localhost:3000", ws: true },
       "/approve": { target: "http://localhost:5174", ws: true },
     },

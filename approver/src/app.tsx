@@ -103,7 +103,9 @@ function Review(props: { body: OpenApprovalBody }): React.JSX.Element {
       const { review } = state.opened;
       return (
         <section aria-labelledby="review-title">
-          <h2 id="review-title">Sign in on a computer?</h2>
+          <h2 id="review-title">
+            {review.app === null ? "Sign in on a computer?" : `Sign in to ${review.app.name} on a computer?`}
+          </h2>
           <dl>
             <dt>Computer</dt>
             <dd>

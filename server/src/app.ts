@@ -25,6 +25,9 @@ import { createSocketServer, registerSocketHandlers, type CountersignIo } from "
 import { pushLoginRoutes } from "./push-login/push-login.routes.js";
 import { passkeySignInRoutes } from "./passkey-sign-in/passkey-sign-in.routes.js";
 import { sessionRoutes } from "./session/session.routes.js";
+import { oidcInteractionRoutes } from "./oidc/oidc.interactions.routes.js";
+import { createOidcProvider, OIDC_MOUNT_PATH } from "./oidc/oidc.provider.js";
+import type { OidcSetup } from "./oidc/oidc.setup.js";
 import { createServices } from "./services.js";
 
 /** API answers carry secrets and per-person state: no cache may keep them. */
@@ -46,6 +49,8 @@ export interface AppDeps {
   tls?: { cert: Buffer; key: Buffer };
   /** How long close() lets in-flight requests finish before cutting them off. Default 10 s. */
   shutdownGraceMs?: number;
+  /** The OpenID Provider's keys, clients and storage (oidc/oidc.setup.ts); omitted, no provider. */
+  oidc?: OidcSetup;
 }
 
 export interface App {
@@ -129,6 +134,28 @@ export function createApp(deps: AppDeps): App {
   api.use(pushLoginRoutes({ push, approvals, sessions, rateLimits, secureCookies }));
   app.use(api);
   app.use("/api", (_req, _res, next) => next(new AppError("NOT_FOUND", "No such API route.")));
+  if (deps.oidc !== undefined) {
+    const provider = createOidcProvider({
+      ...deps.oidc,
+      origin: config.publicOrigin,
+      store,
+      sessions,
+      trustProxy: config.trustProxy !== false,
+      secureCookies,
+    });
+    // The provider parses its own bodies and answers its own errors (as OAuth says).
+    app.use(OIDC_MOUNT_PATH, provider.callback());
+    app.use(
+      oidcInteractionRoutes({
+        provider,
+        sessions,
+        logins,
+        rateLimits,
+        publicOrigin: config.publicOrigin,
+        secureCookies,
+      }),
+    );
+  }
 
   if (deps.apps !== undefined) {
     const { router, missing } = serveApps(deps.apps);

@@ -1,4 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config.js";
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -31,6 +34,7 @@ describe("loadConfig", () => {
       tls: null,
       logLevel: "info",
       secureCookies: false,
+      oidcClients: [],
     });
   });
 
@@ -108,5 +112,74 @@ describe("loadConfig", () => {
 
   it("reports every bad variable at once", () => {
     expect(problemsOf({ PORT: "x", LOGIN_TTL_SECONDS: "y" })).toHaveLength(2);
+  });
+
+  describe("OIDC_CLIENTS_FILE", () => {
+    let dir: string;
+    const SECRET = "a-secret-of-at-least-32-characters-0123";
+    const notes = {
+      client_id: "notes",
+      client_name: "Notes",
+      client_secret: SECRET,
+      redirect_uris: ["https://notes.example.com/callback"],
+    };
+
+    beforeAll(() => {
+      dir = mkdtempSync(path.join(tmpdir(), "countersign-config-"));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    /** Writes `contents` (JSON unless a string) to a new file and returns its path. */
+    function clientsFile(name: string, contents: unknown): string {
+      const file = path.join(dir, name);
+      writeFileSync(file, typeof contents === "string" ? contents : JSON.stringify(contents));
+      return file;
+    }
+
+    it("reads the clients, with their defaults, in oidc-provider's shape", () => {
+      const config = loadConfig({ OIDC_CLIENTS_FILE: clientsFile("valid.json", [notes]) });
+      expect(config.oidcClients).toEqual([
+        {
+          ...notes,
+          token_endpoint_auth_method: "client_secret_basic",
+          grant_types: ["authorization_code"],
+          response_types: ["code"],
+          post_logout_redirect_uris: [],
+          first_party: false,
+        },
+      ]);
+    });
+
+    it("has no clients when it is unset or blank", () => {
+      expect(loadConfig({ OIDC_CLIENTS_FILE: " " }).oidcClients).toEqual([]);
+    });
+
+    it("stops when the file is missing or not JSON, without quoting its contents", () => {
+      expect(problemsOf({ OIDC_CLIENTS_FILE: path.join(dir, "missing.json") })).toEqual([
+        `OIDC_CLIENTS_FILE: no file at "${path.join(dir, "missing.json")}"`,
+      ]);
+      const broken = clientsFile("broken.json", `[{"client_secret": "${SECRET}",`);
+      const problems = problemsOf({ OIDC_CLIENTS_FILE: broken });
+      expect(problems).toEqual([`OIDC_CLIENTS_FILE: "${broken}" is not valid JSON`]);
+      expect(problems.join("\n")).not.toContain(SECRET);
+    });
+
+    it("lists every bad client, and every other bad variable, at once", () => {
+      const file = clientsFile("bad.json", [
+        { ...notes, client_secret: "short" },
+        {
+          ...notes,
+          client_id: "cli",
+          token_endpoint_auth_method: "none",
+          client_secret: undefined,
+          grant_types: ["urn:openid:params:grant-type:ciba"],
+        },
+      ]);
+      expect(problemsOf({ OIDC_CLIENTS_FILE: file, PORT: "x" })).toEqual([
+        'PORT: expects a whole number, got "x"',
+        'OIDC_CLIENTS_FILE: client "notes": client_secret: expects at least 32 characters, got 5',
+        'OIDC_CLIENTS_FILE: client "cli": grant_types: a public client (token_endpoint_auth_method "none") may not use CIBA (urn:openid:params:grant-type:ciba); make it confidential, with a client_secret',
+      ]);
+    });
   });
 });

@@ -1,6 +1,7 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import { DEFAULT_LOGIN_TTL_SECONDS, DEFAULT_SESSION_TTL_SECONDS, PUSH_PAUSE_MS } from "@countersign/shared";
+import { parseOidcClients, type OidcClient, type OidcClientsParse } from "./oidc/oidc.clients.js";
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from "./redis/redis.client.js";
 
 /**
@@ -31,6 +32,8 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Whether cookies must be Secure (and __Host- prefixed): true when the origin is https. */
   secureCookies: boolean;
+  /** The apps that may sign people in with Countersign (OIDC_CLIENTS_FILE); none without it. */
+  oidcClients: OidcClient[];
 }
 
 const integer = (options: { min: number; max: number; fallback: number }) =>
@@ -126,7 +129,33 @@ const envSchema = z.object({
   TLS_CERT_FILE: optionalText,
   TLS_KEY_FILE: optionalText,
   LOG_LEVEL: optionalText.pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional()),
+  OIDC_CLIENTS_FILE: optionalText.transform((file, ctx) => {
+    if (file === undefined) return [];
+    const parsed = readOidcClientsFile(file);
+    if (parsed.ok) return parsed.clients;
+    for (const problem of parsed.problems) ctx.addIssue({ code: "custom", message: problem });
+    return z.NEVER;
+  }),
 });
+
+/** The clients in a JSON file (oidc/oidc.clients.ts), or every reason they cannot be used. */
+function readOidcClientsFile(file: string): OidcClientsParse {
+  let contents: string;
+  try {
+    contents = readFileSync(file, "utf8");
+  } catch (error) {
+    const code = error instanceof Error && "code" in error ? String(error.code) : String(error);
+    return { ok: false, problems: [code === "ENOENT" ? `no file at "${file}"` : `cannot read "${file}" (${code})`] };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(contents);
+  } catch {
+    // Not the parser's message: it quotes the text around the error, which may be a secret.
+    return { ok: false, problems: [`"${file}" is not valid JSON`] };
+  }
+  return parseOidcClients(json);
+}
 
 /** "host:port", "[ipv6]:port"; null if it is neither or the port is out of range. */
 function clusterNodeFrom(entry: string): { host: string; port: number } | null {
@@ -201,5 +230,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         : null,
     logLevel: values.LOG_LEVEL ?? "info",
     secureCookies: secure,
+    oidcClients: values.OIDC_CLIENTS_FILE,
   };
 }

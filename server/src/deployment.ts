@@ -1,4 +1,5 @@
 import type { ServerOptions } from "socket.io";
+import type { OidcStorage } from "./oidc/oidc.adapter.js";
 import type { RateLimits } from "./rate-limit/rate-limits.js";
 import type { Store } from "./store/store.js";
 
@@ -19,6 +20,17 @@ export interface Deployment {
    * pseudonyms are derived from it, so any process must derive what another one did.
    */
   sharedKey: Uint8Array;
+  /**
+   * The value under `name`, the same for every process. If there is none yet, `create` makes a
+   * candidate and the first one stored wins: processes racing at start may each create one, and
+   * all resolve to the winner's. Only a missing value is created, so a process that finds one
+   * pays nothing. Never expires, and no claim replaces it: in Redis it outlives restarts until
+   * someone deletes it (a key rotation, README); in memory it lives as long as the process. For
+   * what every process must agree on, such as the OpenID Provider's signing keys.
+   */
+  claimShared(name: string, create: () => Promise<string>): Promise<string>;
+  /** Where the OpenID Provider keeps its codes, tokens, sessions and grants (oidc/oidc.adapter.ts). */
+  oidcStorage: OidcStorage;
   /** Whether an error means the state is unreachable right now (a 503), not a bug (a 500). */
   isUnavailable(error: unknown): boolean;
   /** Resolves if the state answers; /readyz calls it. */

@@ -7,6 +7,7 @@ export { DEFAULT_RATE_LIMITS, type RateLimits, type RateLimitPolicies } from "./
 export { createMemoryRateLimits } from "./rate-limit/rate-limits.memory.js";
 export { createRedisRateLimits } from "./rate-limit/rate-limits.redis.js";
 export { createLogger } from "./logger.js";
+export { loadCookieKeys, loadSigningKeys } from "./oidc/oidc.keys.js";
 export { cryptoRandom, type Random } from "./random.js";
 export { createMemoryStore } from "./store/memory.store.js";
 export { createMemoryDeployment } from "./store/memory.deployment.js";
@@ -21,3 +22,7 @@ export {
   type RedisConnection,
 } from "./redis/redis.client.js";
 export { connectRedisDeployment } from "./redis/redis.deployment.js";
+export { prepareOidc, type OidcSetup } from "./oidc/oidc.setup.js";
+export { createOidcAdapterFactory, DEFAULT_OIDC_GRACE_SECONDS, type OidcStorage } from "./oidc/oidc.adapter.js";
+export { createMemoryOidcStorage } from "./oidc/oidc.storage.memory.js";
+export { createRedisOidcStorage } from "./oidc/oidc.storage.redis.js";

@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { createApp } from "./app.js";
+import { prepareOidc } from "./oidc/oidc.setup.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import type { Deployment } from "./deployment.js";
@@ -30,7 +31,13 @@ async function main(): Promise<void> {
   const deployment = await connectDeployment({ config, logger });
 
   const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+  // The OpenID Provider runs once clients are configured (OIDC_CLIENTS_FILE).
+  const oidc =
+    config.oidcClients.length === 0
+      ? undefined
+      : await prepareOidc({ deployment, random: cryptoRandom, clock: systemClock, clients: config.oidcClients });
   const app = createApp({
+    ...(oidc === undefined ? {} : { oidc }),
     config,
     deployment,
     clock: systemClock,

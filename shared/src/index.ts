@@ -10,3 +10,4 @@ export * from "./session.schemas.js";
 export * from "./socket.events.js";
 export * from "./user.schemas.js";
 export * from "./webauthn.schemas.js";
+export * from "./interaction.schemas.js";

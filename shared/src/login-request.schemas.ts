@@ -79,6 +79,8 @@ export const loginReviewSchema = z.object({
   expiresAt: z.number(),
   desktop: clientContextViewSchema,
   risks: z.array(riskSignalSchema),
+  /** The app being signed in to through Countersign (OpenID Connect); null for Countersign itself. */
+  app: z.object({ name: z.string() }).nullable(),
 });
 export type LoginReview = z.infer<typeof loginReviewSchema>;
 

@@ -1,16 +1,120 @@
 import { useEffect, useState, type FormEvent } from "react";
-import type { CreateLoginResponse, CreatePushLoginResponse, LoginView, SessionView } from "@countersign/shared";
+import {
+  API_PATHS,
+  INTERACTION_PATHS,
+  parseInteractionPath,
+  type CreateLoginResponse,
+  type CreatePushLoginResponse,
+  type InteractionDetailsResponse,
+  type LoginView,
+  type SessionView,
+} from "@countersign/shared";
+import { useInteraction } from "./use-interaction.js";
 import { useSignIn } from "./use-sign-in.js";
 
 /** On a phone, scanning your own screen is impossible: offer the passkey first. */
 const onPhone = window.matchMedia("(pointer: coarse) and (max-width: 700px)").matches;
 
+/** Set when another app sent the browser here to sign in (OpenID Connect). */
+const interactionUid = parseInteractionPath(window.location.pathname);
+
 export function App(): React.JSX.Element {
-  const { state, connected, passkeyProblem, newCode, sendToPhone, signInWithPasskey, signOut } = useSignIn();
-  const [showQr, setShowQr] = useState(!onPhone);
+  return interactionUid === null ? (
+    <SignInPage title="Countersign" reuseSession loginsPath={API_PATHS.logins} />
+  ) : (
+    <AppSignIn uid={interactionUid} />
+  );
+}
+
+/** Signing in to another app: who asks, then the usual sign-in, then consent, then back. */
+function AppSignIn(props: { uid: string }): React.JSX.Element {
+  const { interaction, finishLogin, allow, cancel } = useInteraction(props.uid);
+  const ready = interaction.step === "ready" ? interaction.details : null;
+  const signedInAlready = ready !== null && ready.prompt === "login" && ready.signedIn;
+  useEffect(() => {
+    if (signedInAlready) finishLogin();
+  }, [signedInAlready, finishLogin]);
+
+  if (ready !== null && ready.prompt === "login" && !ready.signedIn) {
+    return (
+      <SignInPage
+        title={`Sign in to ${ready.client.name}`}
+        reuseSession={false}
+        loginsPath={INTERACTION_PATHS.logins(props.uid)}
+        onSignedIn={finishLogin}
+      />
+    );
+  }
   return (
     <main className="page">
-      <h1>Countersign</h1>
+      <h1>{ready === null ? "Countersign" : `Sign in to ${ready.client.name}`}</h1>
+      {interaction.step === "failed" && <p role="alert">{interaction.message}</p>}
+      {(interaction.step === "loading" || interaction.step === "leaving" || signedInAlready) && (
+        <p role="status">{interaction.step === "loading" ? "Loading…" : "Taking you back…"}</p>
+      )}
+      {ready !== null && ready.prompt === "consent" && interaction.step === "ready" && (
+        <Consent details={ready} onAllow={allow} onCancel={cancel} />
+      )}
+    </main>
+  );
+}
+
+const SCOPE_WORDS: Record<string, string> = {
+  openid: "Know it is you (a stable id, not your username)",
+  profile: "See your username and your name",
+  offline_access: "Stay signed in when you are not using it",
+};
+
+function Consent(props: {
+  details: InteractionDetailsResponse;
+  onAllow: () => void;
+  onCancel: () => void;
+}): React.JSX.Element {
+  const { details } = props;
+  return (
+    <section aria-labelledby="consent-title">
+      <h2 id="consent-title">Allow {details.client.name} to use your Countersign account?</h2>
+      <ul>
+        {details.scopes.map((scope) => (
+          <li key={scope}>{SCOPE_WORDS[scope] ?? scope}</li>
+        ))}
+      </ul>
+      {details.client.clientUri !== null && (
+        <p>
+          <a href={details.client.clientUri} rel="noreferrer noopener">
+            About {details.client.name}
+          </a>
+        </p>
+      )}
+      <div className="actions">
+        <button onClick={props.onAllow}>Allow</button>
+        <button className="secondary" onClick={props.onCancel}>
+          Cancel
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function SignInPage(props: {
+  title: string;
+  reuseSession: boolean;
+  loginsPath: string;
+  onSignedIn?: () => void;
+}): React.JSX.Element {
+  const { state, connected, passkeyProblem, newCode, sendToPhone, signInWithPasskey, signOut } = useSignIn({
+    reuseSession: props.reuseSession,
+    loginsPath: props.loginsPath,
+  });
+  const [showQr, setShowQr] = useState(!onPhone);
+  const { onSignedIn } = props;
+  const signedInNow = state.screen === "signed-in";
+  useEffect(() => {
+    if (signedInNow) onSignedIn?.();
+  }, [signedInNow, onSignedIn]);
+  return (
+    <main className="page">
+      <h1>{props.title}</h1>
       {!connected && (
         <p className="banner" role="status">
           Reconnecting…
@@ -42,7 +146,12 @@ export function App(): React.JSX.Element {
       {state.screen === "push" && (
         <PushWaiting username={state.username} created={state.created} login={state.login} onNewCode={newCode} />
       )}
-      {state.screen === "signed-in" && <SignedIn session={state.session} onSignOut={signOut} />}
+      {state.screen === "signed-in" &&
+        (onSignedIn === undefined ? (
+          <SignedIn session={state.session} onSignOut={signOut} />
+        ) : (
+          <p role="status">Signed in as {state.session.user.displayName}. Taking you back…</p>
+        ))}
     </main>
   );
 }

@@ -24,7 +24,12 @@ export type SignInState =
 const messageOf = (error: unknown, fallback: string): string => (error instanceof ApiError ? error.message : fallback);
 
 /** The desktop sign-in: session check, QR request, live status, redeem, passkey, sign out. */
-export function useSignIn(): {
+export function useSignIn(options: {
+  /** False when an app asked the person to sign in again: a session this browser has does not count. */
+  reuseSession: boolean;
+  /** Where QR sign-ins start: /api/logins, or the app's own path so the phone names the app. */
+  loginsPath: string;
+}): {
   state: SignInState;
   connected: boolean;
   passkeyProblem: string | null;
@@ -51,12 +56,12 @@ export function useSignIn(): {
 
   const startLogin = useCallback(async () => {
     try {
-      const created = await callApi<CreateLoginResponse>("POST", API_PATHS.logins, {});
+      const created = await callApi<CreateLoginResponse>("POST", options.loginsPath, {});
       follow(created, created.login);
     } catch (error) {
       setState({ screen: "error", message: messageOf(error, "Could not start a sign-in.") });
     }
-  }, [follow]);
+  }, [follow, options.loginsPath]);
 
   const signedIn = useCallback((session: SessionView) => {
     pendingLogin.clear();
@@ -105,7 +110,10 @@ export function useSignIn(): {
       },
     });
     socketRef.current = socket;
-    callApi<SessionResponse>("GET", API_PATHS.session)
+    const existing = options.reuseSession
+      ? callApi<SessionResponse>("GET", API_PATHS.session)
+      : Promise.reject(new Error("a fresh sign-in is needed"));
+    existing
       .then(({ session }) => signedIn(session))
       .catch(() => {
         // After a reload, pick the same request up again; the watch resynchronises its state.
@@ -114,7 +122,7 @@ export function useSignIn(): {
         else void startLogin();
       });
     return () => socket.close();
-  }, [follow, redeem, signedIn, startLogin]);
+  }, [follow, redeem, signedIn, startLogin, options.reuseSession]);
 
   const newCode = useCallback(() => {
     const created = createdRef.current ?? pushRef.current?.created ?? null;

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import express, { type Router } from "express";
-import { APPROVER_BASE_PATH } from "@countersign/shared";
+import { APPROVER_BASE_PATH, INTERACTION_BASE_PATH } from "@countersign/shared";
 
 /**
  * Serves the built desktop app at / and the approver at /approve/ from this one origin
@@ -28,7 +28,9 @@ export function serveApps(options: { webDist: string; approverDist: string }): {
         },
       }),
     );
-    router.get(urlPath === "/" ? "/" : [urlPath, `${urlPath}index.html`], (_req, res) => {
+    // The desktop page also answers the provider's login and consent steps (/interaction/<uid>).
+    const pagePaths = urlPath === "/" ? ["/", `${INTERACTION_BASE_PATH}:uid`] : [urlPath, `${urlPath}index.html`];
+    router.get(pagePaths, (_req, res) => {
       res.setHeader("Cache-Control", "no-cache");
       res.sendFile(index);
     });

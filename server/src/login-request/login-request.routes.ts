@@ -3,15 +3,12 @@ import {
   API_PATHS,
   approvalOptionsBodySchema,
   approveBodySchema,
-  approverLoginUrl,
   denyBodySchema,
   desktopSecretBodySchema,
-  formatUserCode,
   loginIdSchema,
   openApprovalBodySchema,
   type ApprovalCeremony,
   type ApproveResponse,
-  type CreateLoginResponse,
   type OpenApprovalResponse,
 } from "@countersign/shared";
 import { z } from "zod";
@@ -23,7 +20,7 @@ import { respondWithDesktopSession } from "../session/desktop-sign-in.response.j
 import type { SessionService } from "../session/session.service.js";
 import { readSessionToken } from "../session/session.cookies.js";
 import { toLoginReview, toLoginView } from "./login-request.view.js";
-import { renderQrSvg } from "../qr/qr-code.js";
+import { respondWithNewLogin } from "./new-login.response.js";
 import type { ApprovalService } from "./approval.service.js";
 import type { LoginRequestService } from "./login-request.service.js";
 
@@ -42,18 +39,9 @@ export function loginRequestRoutes(deps: {
   const router = Router();
   const { logins } = deps;
 
-  router.post(API_PATHS.logins, async (req, res) => {
-    await deps.rateLimits.consume({ action: "createLogin", key: req.ip ?? "unknown" });
-    const { request, desktopSecret, qrToken } = await logins.createLoginRequest({ desktop: clientContextOf(req) });
-    const url = approverLoginUrl({ origin: deps.publicOrigin, id: request.id, qrToken });
-    const body: CreateLoginResponse = {
-      login: toLoginView(request),
-      desktopSecret,
-      userCode: formatUserCode(request.userCode),
-      qr: { svg: await renderQrSvg(url), url },
-    };
-    res.status(201).json(body);
-  });
+  router.post(API_PATHS.logins, (req, res) =>
+    respondWithNewLogin(req, res, { ...deps, desktop: clientContextOf(req) }),
+  );
 
   router.post(API_PATHS.loginCancel(":id"), async (req, res) => {
     const { id } = parseInput(idParams, req.params);

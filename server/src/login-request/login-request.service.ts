@@ -29,7 +29,12 @@ const MAX_CREATE_ATTEMPTS = 5;
 export interface LoginRequestService {
   /** Every change of a request goes through here (the phone's side and push-login/ too). */
   transitions: LoginRequestTransitions;
-  createLoginRequest(options: { desktop: ClientContext; push?: PushDetails }): Promise<{
+  createLoginRequest(options: {
+    desktop: ClientContext;
+    push?: PushDetails;
+    /** The app the person signs in to, named on the phone (OpenID Connect). */
+    app?: { name: string };
+  }): Promise<{
     request: LoginRequestRecord;
     desktopSecret: string;
     qrToken: string;
@@ -69,7 +74,7 @@ export function createLoginRequestService(deps: {
   return {
     transitions,
 
-    async createLoginRequest({ desktop, push }) {
+    async createLoginRequest({ desktop, push, app }) {
       for (let attempt = 0; attempt < MAX_CREATE_ATTEMPTS; attempt += 1) {
         const now = clock.now();
         const desktopSecret = randomToken(random, DESKTOP_SECRET_BYTES);
@@ -94,6 +99,7 @@ export function createLoginRequestService(deps: {
           redeemBy: null,
           denyReason: null,
           push: push ?? null,
+          app: app ?? null,
         };
         if ((await transitions.create(request)) === "conflict") continue;
         return { request, desktopSecret, qrToken: deps.qrTokens.tokenFor({ loginRequestId: request.id }) };

@@ -32,6 +32,7 @@ export function toLoginReview(request: LoginRequestRecord, options: { viewer: Cl
     expiresAt: request.expiresAt,
     desktop: request.desktop,
     risks: assessRisks({ desktop: request.desktop, phone: options.viewer }),
+    app: request.app,
   };
 }
 

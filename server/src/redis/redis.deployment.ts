@@ -3,6 +3,7 @@ import { Cluster } from "ioredis";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import type { Deployment } from "../deployment.js";
+import { createRedisOidcStorage } from "../oidc/oidc.storage.redis.js";
 import type { Random } from "../random.js";
 import type { RateLimitPolicies } from "../rate-limit/rate-limits.js";
 import { createRedisRateLimits } from "../rate-limit/rate-limits.redis.js";
@@ -87,6 +88,7 @@ export async function connectRedisDeployment(options: {
   return {
     store,
     sharedKey,
+    claimShared: (name, create) => claimSharedValue({ redis, key: keys.shared(name), name, create }),
     rateLimits: createRedisRateLimits({
       redis,
       clock: options.clock,
@@ -94,6 +96,7 @@ export async function connectRedisDeployment(options: {
       policies: options.rateLimits,
     }),
     socketAdapter: clients.socketAdapter(keys.socketChannel()),
+    oidcStorage: createRedisOidcStorage({ redis, clock: options.clock, keyPrefix: options.keyPrefix }),
     // Only the commands connection answers requests; pub/sub failures cost live updates, not 503s.
     isUnavailable: (error) => isRedisUnavailable(error, { client: redis }),
     checkReady: () => checkReady(redis),
@@ -209,4 +212,36 @@ async function readSharedKey(options: { redis: RedisClient; key: string; random:
   const stored = await options.redis.get(key);
   if (stored === null) throw new Error("The shared key vanished from Redis right after it was written.");
   return Buffer.from(stored, "base64url");
+}
+
+/** How often a claim retries when its key is deleted between its SET NX and its GET. */
+const CLAIM_ATTEMPTS = 3;
+
+/**
+ * Deployment.claimShared: GET; if there is nothing, create a candidate and SET NX it; if another
+ * process got there first, GET what it wrote. One key, so it works on a Cluster too. Not SET NX
+ * GET in one command, which needs Redis 7.0; a single Redis may be older. A key deleted between
+ * two commands (someone rotating by hand, see README) only means another round.
+ */
+async function claimSharedValue(options: {
+  redis: RedisClient;
+  key: string;
+  name: string;
+  create: () => Promise<string>;
+}): Promise<string> {
+  const { redis, key, name } = options;
+  // The name becomes part of a key: nothing SCAN would read as a pattern, no hash tag.
+  if (!/^[\w.-]+$/.test(name)) {
+    throw new Error(`claimShared expects a name of letters, digits, ".", "_" and "-", got "${name}"`);
+  }
+  let candidate: string | undefined;
+  for (let attempt = 1; ; attempt += 1) {
+    const stored = await redis.get(key);
+    if (stored !== null) return stored;
+    candidate ??= await options.create();
+    if ((await redis.set(key, candidate, "NX")) === "OK") return candidate;
+    if (attempt >= CLAIM_ATTEMPTS) {
+      throw new Error(`The shared value "${name}" vanished from Redis as soon as it was written, ${attempt} times.`);
+    }
+  }
 }

@@ -54,6 +54,11 @@ export interface RedisKeys {
   pushPause(userId: string): string;
   /** The key every process derives QR tokens and pseudonyms from (base64url); set once. */
   sharedKey(): string;
+  /**
+   * A value every process must agree on (Deployment.claimShared), such as the OpenID signing
+   * keys: written once by the first process, never expires. One key, so any slot will do.
+   */
+  shared(name: string): string;
   /** Prefix of the Socket.IO Redis adapter's pub/sub channels. */
   socketChannel(): string;
 }
@@ -77,6 +82,7 @@ export function redisKeys(prefix: string): RedisKeys {
     pendingPushes: (userId) => personal("pending-pushes", userId),
     pushPause: (userId) => personal("push-pause", userId),
     sharedKey: () => `${prefix}shared-key`,
+    shared: (name) => `${prefix}shared:${name}`,
     socketChannel: () => `${prefix}socket.io`,
   };
 }

@@ -86,6 +86,8 @@ export const loginRequestRecordSchema = z.object({
   redeemBy: z.number().nullable(),
   denyReason: denyReasonSchema.nullable(),
   push: z.object({ userId: z.string(), matchNumber: z.number().int(), choices: z.array(z.number().int()) }).nullable(),
+  // Records written before apps could be named have no such field: they were for Countersign.
+  app: z.object({ name: z.string() }).nullable().default(null),
 }) satisfies z.ZodType<LoginRequestRecord>;
 
 export const sessionRecordSchema = z.object({

@@ -74,6 +74,8 @@ export interface LoginRequestRecord {
   denyReason: DenyReason | null;
   /** Set for a push request (DESIGN §3.3): sent straight to this person's phones. */
   push: PushDetails | null;
+  /** The app this sign-in is for, when another app sent the browser here (OpenID Connect). */
+  app: { name: string } | null;
 }
 
 export interface PushDetails {

@@ -71,6 +71,7 @@ export function loginRequestRecord(options: {
     redeemBy: null,
     denyReason: null,
     push: null,
+    app: null,
     ...options.overrides,
   };
 }

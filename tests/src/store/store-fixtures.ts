@@ -52,6 +52,7 @@ export function loginRequest(id: string, overrides: Partial<LoginRequestRecord> 
     redeemBy: null,
     denyReason: null,
     push: null,
+    app: null,
     ...overrides,
   };
 }

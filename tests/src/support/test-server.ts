@@ -1,6 +1,7 @@
 import { createServer } from "node:net";
 import {
   createApp,
+  prepareOidc,
   createLogger,
   createMemoryDeployment,
   cryptoRandom,
@@ -57,9 +58,14 @@ export async function startTestServer(
     store: options.store?.(clock),
   });
   const { store } = deployment;
+  const oidc =
+    config.oidcClients.length === 0
+      ? undefined
+      : await prepareOidc({ deployment, random: cryptoRandom, clock, clients: config.oidcClients });
   const app = createApp({
     config,
     deployment,
+    ...(oidc === undefined ? {} : { oidc }),
     clock,
     random: cryptoRandom,
     logger:

@@ -1,0 +1,38 @@
+import { approverLoginUrl, formatUserCode, type CreateLoginResponse } from "@countersign/shared";
+import type { Request, Response } from "express";
+import type { ClientContext } from "../store/store.js";
+import type { RateLimits } from "../rate-limit/rate-limits.js";
+import { renderQrSvg } from "../qr/qr-code.js";
+import { toLoginView } from "./login-request.view.js";
+import type { LoginRequestService } from "./login-request.service.js";
+
+/**
+ * Starts a QR sign-in for the desktop that asked, and answers with its QR code, typed code and
+ * the secret only this page holds: for Countersign itself, or for an app (named on the phone).
+ */
+export async function respondWithNewLogin(
+  req: Request,
+  res: Response,
+  options: {
+    logins: LoginRequestService;
+    rateLimits: RateLimits;
+    publicOrigin: string;
+    /** Where the request comes from (the routes read it: req.ip honours TRUST_PROXY). */
+    desktop: ClientContext;
+    app?: { name: string };
+  },
+): Promise<void> {
+  await options.rateLimits.consume({ action: "createLogin", key: req.ip ?? "unknown" });
+  const { request, desktopSecret, qrToken } = await options.logins.createLoginRequest({
+    desktop: options.desktop,
+    ...(options.app === undefined ? {} : { app: options.app }),
+  });
+  const url = approverLoginUrl({ origin: options.publicOrigin, id: request.id, qrToken });
+  const body: CreateLoginResponse = {
+    login: toLoginView(request),
+    desktopSecret,
+    userCode: formatUserCode(request.userCode),
+    qr: { svg: await renderQrSvg(url), url },
+  };
+  res.status(201).json(body);
+}

@@ -1,0 +1,246 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import * as oidc from "openid-client";
+import {
+  API_PATHS,
+  INTERACTION_PATHS,
+  parseInteractionPath,
+  type CreateLoginResponse,
+  type InteractionDetailsResponse,
+  type InteractionRedirectResponse,
+} from "@countersign/shared";
+import { approveOpened, enrolPhone, openFromQr } from "../support/flows.js";
+import { DESKTOP_UA, HttpClient, PHONE_UA } from "../support/http-client.js";
+import { SoftAuthenticator } from "../support/soft-authenticator.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+
+const CLIENT = {
+  client_id: "notes",
+  client_name: "Notes",
+  client_secret: "a-long-enough-secret-for-a-confidential-client-0123456789",
+  redirect_uris: ["http://localhost:4000/callback"],
+  grant_types: ["authorization_code", "refresh_token"],
+};
+
+let dir: string;
+let server: TestServer;
+let phone: HttpClient;
+let authenticator: SoftAuthenticator;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), "countersign-oidc-"));
+  writeFileSync(path.join(dir, "clients.json"), JSON.stringify([CLIENT]));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+beforeEach(async () => {
+  server = await startTestServer({ env: { OIDC_CLIENTS_FILE: path.join(dir, "clients.json") } });
+  phone = new HttpClient(server.origin, { userAgent: PHONE_UA });
+  authenticator = new SoftAuthenticator({ origin: server.origin });
+  await enrolPhone(phone, authenticator, { username: "olga", displayName: "Olga" });
+});
+
+afterEach(async () => {
+  await server.close();
+});
+
+async function discover(): Promise<oidc.Configuration> {
+  return oidc.discovery(new URL(`${server.origin}/oidc`), CLIENT.client_id, CLIENT.client_secret, undefined, {
+    execute: [oidc.allowInsecureRequests],
+  });
+}
+
+/** Follows redirects by hand, as a browser would, until one leaves this server or reaches a page. */
+async function follow(browser: HttpClient, url: string): Promise<string> {
+  let next = url;
+  for (let hop = 0; hop < 10; hop += 1) {
+    const response = await browser.request("GET", next);
+    const location = response.headers.get("location");
+    if (response.status < 300 || response.status >= 400 || location === null) return next;
+    next = new URL(location, next).toString();
+    if (!next.startsWith(server.origin)) return next;
+    if (parseInteractionPath(new URL(next).pathname) !== null) return next;
+  }
+  throw new Error(`too many redirects from ${url}`);
+}
+
+/** The desktop signs in with the app's QR code, approved on the phone, which names the app. */
+async function signInWithQr(desktop: HttpClient, uid: string): Promise<void> {
+  const created = await desktop.post<CreateLoginResponse>(INTERACTION_PATHS.logins(uid), {});
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const login = created.body;
+  const opened = await openFromQr(phone, login);
+  expect(opened.review.app).toEqual({ name: "Notes" });
+  const approved = await approveOpened(phone, authenticator, opened);
+  expect(approved.status).toBe(200);
+  const redeemed = await desktop.post(API_PATHS.loginRedeem(login.login.id), { desktopSecret: login.desktopSecret });
+  expect(redeemed.status).toBe(200);
+}
+
+async function details(browser: HttpClient, uid: string): Promise<InteractionDetailsResponse> {
+  const response = await browser.get<InteractionDetailsResponse>(INTERACTION_PATHS.details(uid));
+  expect(response.status, JSON.stringify(response.body)).toBe(200);
+  return response.body;
+}
+
+async function submit(browser: HttpClient, path: string): Promise<string> {
+  const response = await browser.post<InteractionRedirectResponse>(path, {});
+  expect(response.status, JSON.stringify(response.body)).toBe(200);
+  return response.body.redirectTo;
+}
+
+describe("Countersign as an OpenID Provider: authorization code with PKCE", () => {
+  it("serves discovery and a JWKS with the signing keys", async () => {
+    const config = await discover();
+    const metadata = config.serverMetadata();
+    expect(metadata.issuer).toBe(`${server.origin}/oidc`);
+    expect(metadata.code_challenge_methods_supported).toEqual(["S256"]);
+    const jwks = await fetch(metadata.jwks_uri!).then((response) => response.json() as Promise<{ keys: object[] }>);
+    expect(jwks.keys.length).toBeGreaterThan(0);
+    for (const key of jwks.keys) expect(key).not.toHaveProperty("d");
+  });
+
+  it("signs in with the QR code, asks for consent once, and hands the app an ID token for the person", async () => {
+    const config = await discover();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const authorizationUrl = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: CLIENT.redirect_uris[0]!,
+      scope: "openid profile",
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: "S256",
+      state,
+    });
+    const browser = new HttpClient(server.origin, { userAgent: DESKTOP_UA });
+
+    const loginPage = await follow(browser, authorizationUrl.toString());
+    const loginUid = parseInteractionPath(new URL(loginPage).pathname)!;
+    expect(await details(browser, loginUid)).toMatchObject({
+      prompt: "login",
+      client: { name: "Notes" },
+      scopes: ["openid", "profile"],
+      signedIn: false,
+    });
+    // Not signed in yet: the step cannot be finished.
+    expect((await browser.post(INTERACTION_PATHS.login(loginUid), {})).status).toBe(401);
+
+    await signInWithQr(browser, loginUid);
+    const consentPage = await follow(browser, await submit(browser, INTERACTION_PATHS.login(loginUid)));
+    const consentUid = parseInteractionPath(new URL(consentPage).pathname)!;
+    expect(await details(browser, consentUid)).toMatchObject({ prompt: "consent", client: { name: "Notes" } });
+
+    const callback = await follow(browser, await submit(browser, INTERACTION_PATHS.consent(consentUid)));
+    expect(callback.startsWith(CLIENT.redirect_uris[0]!)).toBe(true);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(callback), {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    const claims = tokens.claims()!;
+    const user = (await phone.get<{ session: { user: { id: string } } }>(API_PATHS.approverSession)).body.session.user;
+    expect(claims.sub).toBe(user.id);
+    expect(claims.amr).toEqual(["hwk", "mfa"]);
+    expect(typeof claims.auth_time).toBe("number");
+    const info = await oidc.fetchUserInfo(config, tokens.access_token, user.id);
+    expect(info).toMatchObject({ sub: user.id, preferred_username: "olga", name: "Olga" });
+
+    // The same browser again: signed in and consented, so straight back with a code.
+    const again = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: CLIENT.redirect_uris[0]!,
+      scope: "openid profile",
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: "S256",
+      state,
+    });
+    const shortcut = await follow(browser, again.toString());
+    expect(shortcut.startsWith(CLIENT.redirect_uris[0]!)).toBe(true);
+    expect(new URL(shortcut).searchParams.get("code")).not.toBeNull();
+
+    // Signed out of Countersign on this browser: the provider's own cookie no longer suffices.
+    expect((await browser.delete(API_PATHS.session)).status).toBe(204);
+    const afterSignOut = await follow(browser, again.toString());
+    const uid = parseInteractionPath(new URL(afterSignOut).pathname);
+    expect(uid).not.toBeNull();
+    expect(await details(browser, uid!)).toMatchObject({ prompt: "login", signedIn: false });
+  });
+
+  it("refuses a code with the wrong PKCE verifier, and a replayed code, with the OAuth errors", async () => {
+    const config = await discover();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const browser = new HttpClient(server.origin, { userAgent: DESKTOP_UA });
+    const start = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: CLIENT.redirect_uris[0]!,
+      scope: "openid",
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: "S256",
+      state,
+    });
+    const loginUid = parseInteractionPath(new URL(await follow(browser, start.toString())).pathname)!;
+    await signInWithQr(browser, loginUid);
+    const consentUid = parseInteractionPath(
+      new URL(await follow(browser, await submit(browser, INTERACTION_PATHS.login(loginUid)))).pathname,
+    )!;
+    const callback = new URL(await follow(browser, await submit(browser, INTERACTION_PATHS.consent(consentUid))));
+
+    const wrong = await oidc
+      .authorizationCodeGrant(config, callback, {
+        pkceCodeVerifier: oidc.randomPKCECodeVerifier(),
+        expectedState: state,
+      })
+      .catch((error: unknown) => error);
+    expect(wrong).toMatchObject({ error: "invalid_grant" });
+    // The right verifier still works once; a replay of the code fails and revokes what it gave.
+    const tokens = await oidc.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    const sub = tokens.claims()!.sub;
+    expect(await oidc.fetchUserInfo(config, tokens.access_token, sub)).toMatchObject({ sub });
+    const replay = await oidc
+      .authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state })
+      .catch((error: unknown) => error);
+    expect(replay).toMatchObject({ error: "invalid_grant" });
+    const revoked = await oidc.fetchUserInfo(config, tokens.access_token, sub).catch((error: unknown) => error);
+    expect(revoked).toBeInstanceOf(Error);
+    // openid-client reports the userinfo endpoint's WWW-Authenticate challenge: invalid_token.
+    expect(JSON.stringify((revoked as { cause?: unknown }).cause ?? revoked)).toMatch(/invalid_token/);
+  });
+
+  it("sends the person back to the app with access_denied when they cancel at consent", async () => {
+    const config = await discover();
+    const state = oidc.randomState();
+    const browser = new HttpClient(server.origin, { userAgent: DESKTOP_UA });
+    const start = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: CLIENT.redirect_uris[0]!,
+      scope: "openid",
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: "S256",
+      state,
+    });
+    const loginUid = parseInteractionPath(new URL(await follow(browser, start.toString())).pathname)!;
+    await signInWithQr(browser, loginUid);
+    const consentUid = parseInteractionPath(
+      new URL(await follow(browser, await submit(browser, INTERACTION_PATHS.login(loginUid)))).pathname,
+    )!;
+    const callback = new URL(await follow(browser, await submit(browser, INTERACTION_PATHS.abort(consentUid))));
+    expect(callback.searchParams.get("error")).toBe("access_denied");
+    expect(callback.searchParams.get("state")).toBe(state);
+  });
+
+  it("refuses an unknown redirect_uri without redirecting anywhere", async () => {
+    const config = await discover();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: "https://evil.example/callback",
+      scope: "openid",
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: "S256",
+    });
+    const response = await new HttpClient(server.origin, { userAgent: DESKTOP_UA }).request("GET", url.toString());
+    expect(response.status).toBe(400);
+    expect(response.headers.get("location")).toBeNull();
+    expect(String(response.body)).toContain("redirect_uri");
+  });
+});
