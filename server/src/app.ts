@@ -142,6 +142,7 @@ export function createApp(deps: AppDeps): App {
       sessions,
       trustProxy: config.trustProxy !== false,
       secureCookies,
+      onError: (error) => logger.warn({ err: error }, "could not end the session at an app's logout"),
     });
     // The provider parses its own bodies and answers its own errors (as OAuth says).
     app.use(OIDC_MOUNT_PATH, provider.callback());

@@ -1,6 +1,6 @@
 import Provider, { interactionPolicy, type Adapter, type Configuration, type JWK } from "oidc-provider";
 import { INTERACTION_PATHS } from "@countersign/shared";
-import { readSessionToken } from "../session/session.cookies.js";
+import { expiredSessionCookie, readSessionToken } from "../session/session.cookies.js";
 import type { SessionService } from "../session/session.service.js";
 import type { Store } from "../store/store.js";
 import { OIDC_EXTRA_CLIENT_METADATA, type OidcClient } from "./oidc.clients.js";
@@ -43,6 +43,8 @@ export interface OidcProviderOptions {
   /** Behind a reverse proxy: the provider reads the client's protocol and host from it. */
   trustProxy: boolean;
   secureCookies: boolean;
+  /** Where a failure with no request to answer goes (the logger). */
+  onError: (error: unknown) => void;
 }
 
 /**
@@ -92,7 +94,23 @@ export function createOidcProvider(options: OidcProviderOptions): Provider {
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        // Our own pages: the library's load a web font and inline styles, which our CSP refuses.
+        async logoutSource(ctx, form) {
+          ctx.type = "html";
+          ctx.body = page({
+            title: "Sign out",
+            body: `<h1>Sign out of Countersign on this browser?</h1>${form}
+<p><button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, only from this app</button></p>`,
+          });
+        },
+        async postLogoutSuccessSource(ctx) {
+          ctx.type = "html";
+          ctx.body = page({ title: "Signed out", body: "<h1>Signed out</h1><p>You can close this page.</p>" });
+        },
+      },
     },
     interactions: {
       policy: countersignPolicy(options),
@@ -106,13 +124,28 @@ export function createOidcProvider(options: OidcProviderOptions): Provider {
     // Errors in the browser flows are shown as a plain page, with nothing from the request echoed.
     async renderError(ctx, out) {
       ctx.type = "html";
-      ctx.body = `<!doctype html><meta charset="utf-8"><title>Sign-in error</title><h1>Sign-in error</h1><p>${escapeHtml(
-        String(out.error),
-      )}: ${escapeHtml(String(out.error_description ?? ""))}</p>`;
+      ctx.body = page({
+        title: "Sign-in error",
+        body: `<h1>Sign-in error</h1><p>${escapeHtml(String(out.error))}: ${escapeHtml(
+          String(out.error_description ?? ""),
+        )}</p>`,
+      });
     },
   };
   const provider = new Provider(`${options.origin}${OIDC_MOUNT_PATH}`, configuration);
   provider.proxy = options.trustProxy;
+  // The provider's session is the Countersign session: "Yes, sign me out" at an app's logout ends
+  // this browser's Countersign session too. The cookie goes in this response, so the browser
+  // cannot use the token again even before the store has deleted it.
+  provider.on("end_session.success", (ctx) => {
+    if (ctx.oidc.params?.logout === undefined) return;
+    const token = readSessionToken(ctx.get("cookie"), { kind: "desktop", secure: options.secureCookies });
+    if (token === null) return;
+    ctx.append("Set-Cookie", expiredSessionCookie({ secure: options.secureCookies }));
+    options.sessions.endSession({ token, kind: "desktop" }).catch((error: unknown) => {
+      options.onError(error);
+    });
+  });
   return provider;
 }
 
@@ -139,6 +172,11 @@ function countersignPolicy(options: OidcProviderOptions): ReturnType<typeof inte
     ),
   );
   return policy;
+}
+
+/** A plain page in the provider's own flows; no inline style or script, so the CSP holds. */
+function page(options: { title: string; body: string }): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${options.title}</title></head><body>${options.body}</body></html>`;
 }
 
 function escapeHtml(text: string): string {

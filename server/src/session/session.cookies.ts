@@ -1,4 +1,4 @@
-import { parse } from "cookie";
+import { parse, serialize } from "cookie";
 import type { Response } from "express";
 import type { SessionKind } from "@countersign/shared";
 
@@ -35,4 +35,15 @@ export function readSessionToken(
   if (cookieHeader === undefined) return null;
   const value = parse(cookieHeader)[sessionCookieName(options)];
   return value === undefined || value === "" ? null : value;
+}
+
+/** A Set-Cookie header value that removes the desktop session cookie (for responses Express does not build). */
+export function expiredSessionCookie(options: { secure: boolean }): string {
+  return serialize(sessionCookieName({ kind: "desktop", secure: options.secure }), "", {
+    httpOnly: true,
+    sameSite: "lax",
+    secure: options.secure,
+    path: "/",
+    expires: new Date(0),
+  });
 }

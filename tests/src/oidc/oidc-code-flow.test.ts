@@ -21,6 +21,7 @@ const CLIENT = {
   client_name: "Notes",
   client_secret: "a-long-enough-secret-for-a-confidential-client-0123456789",
   redirect_uris: ["http://localhost:4000/callback"],
+  post_logout_redirect_uris: ["http://localhost:4000/signed-out"],
   grant_types: ["authorization_code", "refresh_token"],
 };
 
@@ -228,6 +229,61 @@ describe("Countersign as an OpenID Provider: authorization code with PKCE", () =
     const callback = new URL(await follow(browser, await submit(browser, INTERACTION_PATHS.abort(consentUid))));
     expect(callback.searchParams.get("error")).toBe("access_denied");
     expect(callback.searchParams.get("state")).toBe(state);
+  });
+
+  it("at an app's logout, 'Yes, sign me out' also ends the browser's Countersign session", async () => {
+    const config = await discover();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const browser = new HttpClient(server.origin, { userAgent: DESKTOP_UA });
+    const start = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: CLIENT.redirect_uris[0]!,
+      scope: "openid",
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: "S256",
+      state,
+    });
+    const loginUid = parseInteractionPath(new URL(await follow(browser, start.toString())).pathname)!;
+    await signInWithQr(browser, loginUid);
+    const consentUid = parseInteractionPath(
+      new URL(await follow(browser, await submit(browser, INTERACTION_PATHS.login(loginUid)))).pathname,
+    )!;
+    const callback = new URL(await follow(browser, await submit(browser, INTERACTION_PATHS.consent(consentUid))));
+    const tokens = await oidc.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    expect((await browser.get(API_PATHS.session)).status).toBe(200);
+
+    const logout = oidc.buildEndSessionUrl(config, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: CLIENT.post_logout_redirect_uris[0]!,
+      state: "bye",
+    });
+    const confirm = await browser.request<string>("GET", logout.toString());
+    expect(confirm.status).toBe(200);
+    expect(confirm.body).toContain("Sign out of Countersign on this browser?");
+    // The page's form, submitted with "Yes, sign me out", as the browser would.
+    const form = Object.fromEntries(
+      [...confirm.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((match) => [
+        match[1]!,
+        match[2]!,
+      ]),
+    );
+    const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)![1]!;
+    const done = await browser.request("POST", action, {
+      rawBody: new URLSearchParams({ ...form, logout: "yes" }).toString(),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(done.status).toBe(303);
+    expect(done.headers.get("location")).toBe(`${CLIENT.post_logout_redirect_uris[0]!}?state=bye`);
+    expect((await browser.get(API_PATHS.session)).status).toBe(401);
+
+    // The next sign-in to the app asks again.
+    const again = await follow(browser, start.toString());
+    const uid = parseInteractionPath(new URL(again).pathname);
+    expect(uid).not.toBeNull();
+    expect(await details(browser, uid!)).toMatchObject({ prompt: "login", signedIn: false });
   });
 
   it("refuses an unknown redirect_uri without redirecting anywhere", async () => {
