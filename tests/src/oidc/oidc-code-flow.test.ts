@@ -93,6 +93,36 @@ async function submit(browser: HttpClient, path: string): Promise<string> {
   return response.body.redirectTo;
 }
 
+/**
+ * The whole browser side of a first sign-in to the app: its authorization request (PKCE, state),
+ * the QR sign-in on the page, then the consent step answered with `answer`. Resolves with where
+ * the browser is sent back to the app, and what the app needs to redeem it.
+ */
+async function signInToApp(
+  config: oidc.Configuration,
+  options: { answer: "consent" | "abort" },
+): Promise<{ browser: HttpClient; start: URL; callback: URL; verifier: string; state: string }> {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const browser = new HttpClient(server.origin, { userAgent: DESKTOP_UA });
+  const start = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: CLIENT.redirect_uris[0]!,
+    scope: "openid",
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: "S256",
+    state,
+  });
+  const loginUid = parseInteractionPath(new URL(await follow(browser, start.toString())).pathname)!;
+  await signInWithQr(browser, loginUid);
+  const consentUid = parseInteractionPath(
+    new URL(await follow(browser, await submit(browser, INTERACTION_PATHS.login(loginUid)))).pathname,
+  )!;
+  const answer =
+    options.answer === "consent" ? INTERACTION_PATHS.consent(consentUid) : INTERACTION_PATHS.abort(consentUid);
+  const callback = new URL(await follow(browser, await submit(browser, answer)));
+  return { browser, start, callback, verifier, state };
+}
+
 describe("Countersign as an OpenID Provider: authorization code with PKCE", () => {
   it("serves discovery and a JWKS with the signing keys", async () => {
     const config = await discover();
@@ -169,22 +199,7 @@ describe("Countersign as an OpenID Provider: authorization code with PKCE", () =
 
   it("refuses a code with the wrong PKCE verifier, and a replayed code, with the OAuth errors", async () => {
     const config = await discover();
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const browser = new HttpClient(server.origin, { userAgent: DESKTOP_UA });
-    const start = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: CLIENT.redirect_uris[0]!,
-      scope: "openid",
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: "S256",
-      state,
-    });
-    const loginUid = parseInteractionPath(new URL(await follow(browser, start.toString())).pathname)!;
-    await signInWithQr(browser, loginUid);
-    const consentUid = parseInteractionPath(
-      new URL(await follow(browser, await submit(browser, INTERACTION_PATHS.login(loginUid)))).pathname,
-    )!;
-    const callback = new URL(await follow(browser, await submit(browser, INTERACTION_PATHS.consent(consentUid))));
+    const { callback, verifier, state } = await signInToApp(config, { answer: "consent" });
 
     const wrong = await oidc
       .authorizationCodeGrant(config, callback, {
@@ -211,44 +226,14 @@ describe("Countersign as an OpenID Provider: authorization code with PKCE", () =
   });
 
   it("sends the person back to the app with access_denied when they cancel at consent", async () => {
-    const config = await discover();
-    const state = oidc.randomState();
-    const browser = new HttpClient(server.origin, { userAgent: DESKTOP_UA });
-    const start = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: CLIENT.redirect_uris[0]!,
-      scope: "openid",
-      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-      code_challenge_method: "S256",
-      state,
-    });
-    const loginUid = parseInteractionPath(new URL(await follow(browser, start.toString())).pathname)!;
-    await signInWithQr(browser, loginUid);
-    const consentUid = parseInteractionPath(
-      new URL(await follow(browser, await submit(browser, INTERACTION_PATHS.login(loginUid)))).pathname,
-    )!;
-    const callback = new URL(await follow(browser, await submit(browser, INTERACTION_PATHS.abort(consentUid))));
+    const { callback, state } = await signInToApp(await discover(), { answer: "abort" });
     expect(callback.searchParams.get("error")).toBe("access_denied");
     expect(callback.searchParams.get("state")).toBe(state);
   });
 
   it("at an app's logout, 'Yes, sign me out' also ends the browser's Countersign session", async () => {
     const config = await discover();
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const browser = new HttpClient(server.origin, { userAgent: DESKTOP_UA });
-    const start = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: CLIENT.redirect_uris[0]!,
-      scope: "openid",
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: "S256",
-      state,
-    });
-    const loginUid = parseInteractionPath(new URL(await follow(browser, start.toString())).pathname)!;
-    await signInWithQr(browser, loginUid);
-    const consentUid = parseInteractionPath(
-      new URL(await follow(browser, await submit(browser, INTERACTION_PATHS.login(loginUid)))).pathname,
-    )!;
-    const callback = new URL(await follow(browser, await submit(browser, INTERACTION_PATHS.consent(consentUid))));
+    const { browser, start, callback, verifier, state } = await signInToApp(config, { answer: "consent" });
     const tokens = await oidc.authorizationCodeGrant(config, callback, {
       pkceCodeVerifier: verifier,
       expectedState: state,
