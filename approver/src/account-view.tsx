@@ -1,5 +1,6 @@
 import type { ActivityView, SessionView } from "@countersign/shared";
 import { SecondPhoneLink } from "./second-phone.js";
+import { SignedInApps } from "./signed-in-apps.js";
 import { useAccountDetails } from "./use-account-details.js";
 
 const ACTIVITY_LABELS: Record<ActivityView["kind"], string> = {
@@ -12,7 +13,7 @@ const ACTIVITY_LABELS: Record<ActivityView["kind"], string> = {
 
 const when = (at: number): string => new Date(at).toLocaleString();
 
-/** Devices, passkeys and activity of the signed-in person. */
+/** Devices, apps, passkeys and activity of the signed-in person. */
 export function AccountView(props: { session: SessionView }): React.JSX.Element {
   const { details, problem, revokeSession, removePasskey, addPasskey } = useAccountDetails(props.session);
   return (
@@ -39,6 +40,7 @@ export function AccountView(props: { session: SessionView }): React.JSX.Element 
           ))}
         </ul>
       </section>
+      <SignedInApps />
       <section aria-labelledby="passkeys-title">
         <h2 id="passkeys-title">Passkeys</h2>
         <ul className="items">

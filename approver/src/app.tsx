@@ -1,12 +1,18 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { parseApproverEnrolFragment, parseApproverLoginFragment, type OpenApprovalBody } from "@countersign/shared";
+import {
+  parseApproverDeviceFragment,
+  parseApproverEnrolFragment,
+  parseApproverLoginFragment,
+  typedCodeKind,
+  type LoginReview,
+} from "@countersign/shared";
 import { AccountView } from "./account-view.js";
 import { PushCard } from "./push-card.js";
 import { ScanView } from "./scan-view.js";
 import { useInbox } from "./use-inbox.js";
 import { JoinWithLink } from "./second-phone.js";
 import { useAccount } from "./use-account.js";
-import { useApproval } from "./use-approval.js";
+import { useApproval, type ApprovalTarget } from "./use-approval.js";
 
 function useHash(): string {
   const [hash, setHash] = useState(() => window.location.hash);
@@ -20,14 +26,13 @@ function useHash(): string {
 
 export function App(): React.JSX.Element {
   const hash = useHash();
-  const link = parseApproverLoginFragment(hash);
-  const [typed, setTyped] = useState<string | null>(null);
+  const [typed, setTyped] = useState<ApprovalTarget | null>(null);
   const join = parseApproverEnrolFragment(hash);
-  const request: OpenApprovalBody | null = link ?? (typed === null ? null : { userCode: typed });
+  const request = approvalTargetOf(hash) ?? typed;
   let content: React.JSX.Element;
   if (join !== null) content = <JoinWithLink token={join.token} onJoined={() => (window.location.hash = "")} />;
   else if (request === null) content = <Home onCode={setTyped} />;
-  else content = <Review body={request} />;
+  else content = <Review target={request} />;
   return (
     <main className="page">
       <h1>Countersign</h1>
@@ -36,7 +41,28 @@ export function App(): React.JSX.Element {
   );
 }
 
-function Home(props: { onCode: (code: string) => void }): React.JSX.Element {
+/** What a link opened: a QR code's sign-in, or a device's code from its verification link. */
+function approvalTargetOf(hash: string): ApprovalTarget | null {
+  const link = parseApproverLoginFragment(hash);
+  if (link !== null) return { kind: "login", body: link };
+  const device = parseApproverDeviceFragment(hash);
+  return device === null ? null : { kind: "device", userCode: device.userCode };
+}
+
+/** "Sign in to Notes on a computer?": what is asking, in the person's words. */
+export function reviewTitle(review: Pick<LoginReview, "app">): string {
+  if (review.app === null) return "Sign in on a computer?";
+  switch (review.app.via) {
+    case "browser":
+      return `Sign in to ${review.app.name} on a computer?`;
+    case "device":
+      return `Sign in to ${review.app.name} on a TV or other device?`;
+    case "backchannel":
+      return `Sign in to ${review.app.name}?`;
+  }
+}
+
+function Home(props: { onCode: (target: ApprovalTarget) => void }): React.JSX.Element {
   const { account, enrol, refresh } = useAccount();
   const [problem, setProblem] = useState<string | null>(null);
   const [scanning, setScanning] = useState(false);
@@ -65,7 +91,13 @@ function Home(props: { onCode: (code: string) => void }): React.JSX.Element {
   }
   const submitCode = (event: FormEvent<HTMLFormElement>): void => {
     event.preventDefault();
-    props.onCode(String(new FormData(event.currentTarget).get("code")));
+    const code = String(new FormData(event.currentTarget).get("code"));
+    // Eight characters are a sign-in's code, nine a TV's or other device's; the server says if neither.
+    props.onCode(
+      typedCodeKind(code) === "device"
+        ? { kind: "device", userCode: code }
+        : { kind: "login", body: { userCode: code } },
+    );
   };
   if (scanning) return <ScanView onClose={() => setScanning(false)} />;
   return (
@@ -76,7 +108,7 @@ function Home(props: { onCode: (code: string) => void }): React.JSX.Element {
       <Inbox onSessionEnded={refresh} />
       <form onSubmit={submitCode}>
         <label>
-          Code shown on the computer <input name="code" autoCapitalize="characters" required />
+          Code shown on the computer or device <input name="code" autoCapitalize="characters" required />
         </label>
         <button type="submit">Continue</button>
       </form>
@@ -88,26 +120,29 @@ function Home(props: { onCode: (code: string) => void }): React.JSX.Element {
   );
 }
 
-function Review(props: { body: OpenApprovalBody }): React.JSX.Element {
-  const { state, approve, deny } = useApproval(props.body);
+function Review(props: { target: ApprovalTarget }): React.JSX.Element {
+  const { state, approve, deny } = useApproval(props.target);
   switch (state.step) {
     case "opening":
       return <p>Opening the sign-in request…</p>;
     case "failed":
       return <p role="alert">{state.message}</p>;
     case "approved":
-      return <p role="status">Approved for {state.displayName}. You can return to your computer.</p>;
+      return (
+        <p role="status">
+          Approved for {state.displayName}.{" "}
+          {state.review.app?.via === "device" ? "You can go back to the device." : "You can return to your computer."}
+        </p>
+      );
     case "denied":
       return <p role="status">Denied. Nobody was signed in.</p>;
     case "review": {
       const { review } = state.opened;
       return (
         <section aria-labelledby="review-title">
-          <h2 id="review-title">
-            {review.app === null ? "Sign in on a computer?" : `Sign in to ${review.app.name} on a computer?`}
-          </h2>
+          <h2 id="review-title">{reviewTitle(review)}</h2>
           <dl>
-            <dt>Computer</dt>
+            <dt>{review.app?.via === "device" ? "Device" : "Computer"}</dt>
             <dd>
               {review.desktop.browser ?? "Unknown browser"} on {review.desktop.os ?? "an unknown system"}
             </dd>
@@ -129,8 +164,8 @@ function Review(props: { body: OpenApprovalBody }): React.JSX.Element {
             </p>
           ))}
           <p className="warning">
-            Only approve if you are signing in on a computer yourself right now. Never approve because someone asked you
-            to.
+            Only approve if you are signing in on {review.app?.via === "device" ? "that device" : "a computer"} yourself
+            right now. Never approve because someone asked you to.
           </p>
           {state.problem !== null && <p role="alert">{state.problem}</p>}
           <div className="choices">

@@ -8,6 +8,9 @@ type Step = { step: "choose" } | { step: "confirm"; approval: ApprovalCeremony }
 const WARNING =
   "Only approve if you are signing in on a computer yourself right now. Never approve because someone asked you to.";
 
+const appWarning = (app: string): string =>
+  `Only approve if you are dealing with ${app} yourself right now and expect this request. If you did not expect it, tap "This wasn't me".`;
+
 /**
  * One push request: pick the number the computer shows, then approve with the passkey, or deny.
  * Its outcome goes to `onDone`, not into the card: once decided, the request leaves every
@@ -19,9 +22,10 @@ export function PushCard(props: { review: PushReview; onDone: (message: string) 
   const [busy, setBusy] = useState(false);
   const fail = (error: unknown): void => onDone(error instanceof ApiError ? error.message : "That did not work.");
 
-  const choose = (choice: number): void => {
+  // An app's request (CIBA) has no number: the person compares the app's message, then goes on.
+  const choose = (choice: number | undefined): void => {
     setBusy(true);
-    callApi<PushMatchResponse>("POST", API_PATHS.pushMatch(review.id), { choice })
+    callApi<PushMatchResponse>("POST", API_PATHS.pushMatch(review.id), choice === undefined ? {} : { choice })
       .then((result) => {
         if (result.matched) setState({ step: "confirm", approval: result.approval });
         else onDone("That was not the number on the computer, so the request was denied.");
@@ -36,7 +40,11 @@ export function PushCard(props: { review: PushReview; onDone: (message: string) 
       try {
         const credential = await startAuthentication({ optionsJSON: approval.options as never });
         await callApi("POST", API_PATHS.pushApprove(review.id), { ceremonyId: approval.ceremonyId, credential });
-        onDone("Approved. You can return to your computer.");
+        onDone(
+          review.app === null
+            ? "Approved. You can return to your computer."
+            : `Approved. ${review.app.name} can go on.`,
+        );
       } catch (error) {
         fail(error);
       } finally {
@@ -53,14 +61,31 @@ export function PushCard(props: { review: PushReview; onDone: (message: string) 
 
   return (
     <article className="push-card" aria-label="Sign-in request">
-      <h2>Sign in on a computer?</h2>
-      <p>
-        {review.desktop.browser ?? "Unknown browser"} on {review.desktop.os ?? "an unknown system"}
-        {review.desktop.ip === null ? "" : ` · ${review.desktop.ip}`} ·{" "}
-        {new Date(review.createdAt).toLocaleTimeString()}
-      </p>
-      <p className="warning">{WARNING}</p>
-      {state.step === "choose" ? (
+      <h2>{review.app === null ? "Sign in on a computer?" : `Sign in to ${review.app.name}?`}</h2>
+      {review.app?.via === "backchannel" ? (
+        <p>
+          Asked by {review.app.name} · {new Date(review.createdAt).toLocaleTimeString()}
+        </p>
+      ) : (
+        <p>
+          {review.desktop.browser ?? "Unknown browser"} on {review.desktop.os ?? "an unknown system"}
+          {review.desktop.ip === null ? "" : ` · ${review.desktop.ip}`} ·{" "}
+          {new Date(review.createdAt).toLocaleTimeString()}
+        </p>
+      )}
+      <p className="warning">{review.app?.via === "backchannel" ? appWarning(review.app.name) : WARNING}</p>
+      {state.step === "choose" && review.choices.length === 0 ? (
+        <>
+          {review.app?.bindingMessage != null && (
+            <p>
+              {review.app.name} says it shows: <strong className="binding-message">{review.app.bindingMessage}</strong>
+            </p>
+          )}
+          <button onClick={() => choose(undefined)} disabled={busy}>
+            Continue
+          </button>
+        </>
+      ) : state.step === "choose" ? (
         <>
           <p>Pick the number shown on the computer:</p>
           <div className="choices">

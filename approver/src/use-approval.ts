@@ -13,31 +13,39 @@ import { ApiError, callApi } from "./api-client.js";
 export type ApprovalState =
   | { step: "opening" }
   | { step: "review"; opened: OpenApprovalResponse; busy: boolean; problem: string | null }
-  | { step: "approved"; displayName: string }
+  | { step: "approved"; displayName: string; review: LoginReview }
   | { step: "denied" }
   | { step: "failed"; message: string };
 
 const MESSAGES: Partial<Record<ApiError["code"], string>> = {
   LOGIN_EXPIRED: "This sign-in request expired. Start again on the computer.",
   LOGIN_CONFLICT: "This sign-in request was already decided.",
-  LOGIN_NOT_FOUND: "This sign-in request does not exist. Check the code on the computer.",
+  LOGIN_NOT_FOUND: "No sign-in is waiting for this code. Check the code on the other screen.",
 };
 
 const messageOf = (error: unknown): string =>
   error instanceof ApiError ? (MESSAGES[error.code] ?? error.message) : "Something went wrong.";
 
+/** What the phone opens: a QR link or typed sign-in code, or a device's code (OpenID device grant). */
+export type ApprovalTarget = { kind: "login"; body: OpenApprovalBody } | { kind: "device"; userCode: string };
+
 /** Opens a request (from a QR link or a typed code), then approves it with a passkey or denies it. */
-export function useApproval(body: OpenApprovalBody): {
+export function useApproval(target: ApprovalTarget): {
   state: ApprovalState;
   approve: () => void;
   deny: (reason: "not_me" | "cancelled") => void;
 } {
   const [state, setState] = useState<ApprovalState>({ step: "opening" });
-  const key = JSON.stringify(body);
+  const key = JSON.stringify(target);
 
   useEffect(() => {
     let live = true;
-    callApi<OpenApprovalResponse>("POST", API_PATHS.approvalsOpen, JSON.parse(key))
+    const opening = JSON.parse(key) as ApprovalTarget;
+    const [path, body] =
+      opening.kind === "device"
+        ? [API_PATHS.approvalsOpenDevice, { userCode: opening.userCode }]
+        : [API_PATHS.approvalsOpen, opening.body];
+    callApi<OpenApprovalResponse>("POST", path, body)
       .then((opened) => live && setState({ step: "review", opened, busy: false, problem: null }))
       .catch((error: unknown) => live && setState({ step: "failed", message: messageOf(error) }));
     return () => {
@@ -57,7 +65,7 @@ export function useApproval(body: OpenApprovalBody): {
           ceremonyId: opened.approval.ceremonyId,
           credential,
         });
-        setState({ step: "approved", displayName: result.user.displayName });
+        setState({ step: "approved", displayName: result.user.displayName, review: result.review });
       } catch (error) {
         if (error instanceof ApiError && error.code in MESSAGES) {
           setState({ step: "failed", message: messageOf(error) });

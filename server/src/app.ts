@@ -25,7 +25,14 @@ import { createSocketServer, registerSocketHandlers, type CountersignIo } from "
 import { pushLoginRoutes } from "./push-login/push-login.routes.js";
 import { passkeySignInRoutes } from "./passkey-sign-in/passkey-sign-in.routes.js";
 import { sessionRoutes } from "./session/session.routes.js";
+import { createDeviceApprovals, settleAsyncGrants } from "./oidc/oidc.async-grants.js";
+import { oidcDeviceApprovalRoutes, oidcDeviceVerificationRoutes } from "./oidc/oidc.device.routes.js";
 import { oidcInteractionRoutes } from "./oidc/oidc.interactions.routes.js";
+import { createOidcAppsService } from "./oidc/oidc.apps.js";
+import { oidcAppsRoutes } from "./oidc/oidc.apps.routes.js";
+import { answerSlowPolls } from "./oidc/oidc.polling.js";
+import { serveOidcProvider } from "./oidc/oidc.mount.js";
+import { answerUnauthorizedClient } from "./oidc/oidc.token-errors.js";
 import { createOidcProvider, OIDC_MOUNT_PATH } from "./oidc/oidc.provider.js";
 import type { OidcSetup } from "./oidc/oidc.setup.js";
 import { createServices } from "./services.js";
@@ -105,6 +112,35 @@ export function createApp(deps: AppDeps): App {
     clientIpOf: (request) => proxyAddr(request, trustProxy),
   });
 
+  /** The OpenID Provider (DESIGN §10) and the glue that settles its device and CIBA requests. */
+  function startOidc(setup: OidcSetup) {
+    const provider = createOidcProvider({
+      ...setup,
+      origin: config.publicOrigin,
+      store,
+      sessions,
+      push,
+      clock,
+      sharedKey: deployment.sharedKey,
+      loginTtlSeconds: config.loginTtlSeconds,
+      loopbackNotifications: config.oidcLoopbackNotifications,
+      trustProxy: config.trustProxy !== false,
+      secureCookies,
+      onError: (error) => logger.warn({ err: error }, "could not end the session at an app's logout"),
+    });
+    // The library answers its own 500s (server_error) without a word to us: log them.
+    provider.on("server_error", (_ctx, error) => logger.error({ err: error }, "OpenID Provider error"));
+    answerSlowPolls({ provider, rateLimits });
+    answerUnauthorizedClient({ provider });
+    settleAsyncGrants({
+      provider,
+      loginEvents: services.events.logins,
+      logins,
+      onError: (error, link) => logger.error({ err: error, kind: link.kind }, "could not settle an app's sign-in"),
+    });
+    return { provider, devices: createDeviceApprovals({ provider, logins, clock, sharedKey: deployment.sharedKey }) };
+  }
+
   app.use(securityHeaders({ secureCookies }));
   app.use(logRequests(logger));
   app.use(
@@ -113,6 +149,9 @@ export function createApp(deps: AppDeps): App {
       isShuttingDown: () => shuttingDown,
     }),
   );
+
+  const oidc = deps.oidc === undefined ? undefined : startOidc(deps.oidc);
+  if (oidc !== undefined) app.use(oidcDeviceVerificationRoutes({ publicOrigin: config.publicOrigin }));
 
   const api = express.Router();
   api.use("/api", noStore, requireSameOrigin({ origin: config.publicOrigin }), ...jsonBodies());
@@ -131,24 +170,19 @@ export function createApp(deps: AppDeps): App {
   api.use(sessionRoutes({ sessions, secureCookies }));
   api.use(passkeySignInRoutes({ passkeySignIn, sessions, rateLimits, clock, secureCookies }));
   api.use(accountRoutes({ account, sessions, secureCookies }));
+  // The provider keeps its grants in deployment.oidcStorage (oidc.setup.ts); without it, no apps.
+  const oidcApps = createOidcAppsService({ storage: deployment.oidcStorage, clients: deps.oidc?.clients ?? [] });
+  api.use(oidcAppsRoutes({ apps: oidcApps, sessions, secureCookies }));
   api.use(pushLoginRoutes({ push, approvals, sessions, rateLimits, secureCookies }));
+  if (oidc !== undefined) api.use(oidcDeviceApprovalRoutes({ devices: oidc.devices, approvals, rateLimits }));
   app.use(api);
   app.use("/api", (_req, _res, next) => next(new AppError("NOT_FOUND", "No such API route.")));
-  if (deps.oidc !== undefined) {
-    const provider = createOidcProvider({
-      ...deps.oidc,
-      origin: config.publicOrigin,
-      store,
-      sessions,
-      trustProxy: config.trustProxy !== false,
-      secureCookies,
-      onError: (error) => logger.warn({ err: error }, "could not end the session at an app's logout"),
-    });
+  if (oidc !== undefined) {
     // The provider parses its own bodies and answers its own errors (as OAuth says).
-    app.use(OIDC_MOUNT_PATH, provider.callback());
+    app.use(OIDC_MOUNT_PATH, serveOidcProvider(oidc.provider));
     app.use(
       oidcInteractionRoutes({
-        provider,
+        provider: oidc.provider,
         sessions,
         logins,
         rateLimits,

@@ -35,6 +35,7 @@ describe("loadConfig", () => {
       logLevel: "info",
       secureCookies: false,
       oidcClients: [],
+      oidcLoopbackNotifications: false,
     });
   });
 

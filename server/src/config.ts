@@ -34,6 +34,11 @@ export interface Config {
   secureCookies: boolean;
   /** The apps that may sign people in with Countersign (OIDC_CLIENTS_FILE); none without it. */
   oidcClients: OidcClient[];
+  /**
+   * Development only (OIDC_DEV_LOOPBACK_NOTIFICATIONS): CIBA pings may go to an https endpoint on
+   * this machine's loopback, self-signed, which the provider's SSRF guard would otherwise refuse.
+   */
+  oidcLoopbackNotifications: boolean;
 }
 
 const integer = (options: { min: number; max: number; fallback: number }) =>
@@ -129,14 +134,21 @@ const envSchema = z.object({
   TLS_CERT_FILE: optionalText,
   TLS_KEY_FILE: optionalText,
   LOG_LEVEL: optionalText.pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional()),
-  OIDC_CLIENTS_FILE: optionalText.transform((file, ctx) => {
-    if (file === undefined) return [];
-    const parsed = readOidcClientsFile(file);
-    if (parsed.ok) return parsed.clients;
-    for (const problem of parsed.problems) ctx.addIssue({ code: "custom", message: problem });
-    return z.NEVER;
-  }),
+  OIDC_CLIENTS_FILE: optionalText,
+  OIDC_DEV_LOOPBACK_NOTIFICATIONS: optionalText.pipe(
+    z.enum(["true", "false"], { error: (issue) => `expects true or false, got "${String(issue.input)}"` }).optional(),
+  ),
 });
+
+/** OIDC_CLIENTS_FILE's clients (none if unset), or every reason they cannot be used. */
+function readOidcClients(env: Record<string, string | undefined>): { clients: OidcClient[]; problems: string[] } {
+  const file = env.OIDC_CLIENTS_FILE?.trim();
+  if (file === undefined || file === "") return { clients: [], problems: [] };
+  const parsed = readOidcClientsFile(file);
+  return parsed.ok
+    ? { clients: parsed.clients, problems: [] }
+    : { clients: [], problems: parsed.problems.map((problem) => `OIDC_CLIENTS_FILE: ${problem}`) };
+}
 
 /** The clients in a JSON file (oidc/oidc.clients.ts), or every reason they cannot be used. */
 function readOidcClientsFile(file: string): OidcClientsParse {
@@ -178,8 +190,13 @@ export class ConfigError extends Error {
 /** Reads and checks the configuration; throws ConfigError listing every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
+  // Read even when other variables are wrong, so one start-up lists every mistake.
+  const clients = readOidcClients(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
+    throw new ConfigError([
+      ...parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`),
+      ...clients.problems,
+    ]);
   }
   const values = parsed.data;
   const problems: string[] = [];
@@ -207,6 +224,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (values.TLS_CERT_FILE !== undefined && !secure) {
     problems.push("PUBLIC_ORIGIN: expects an https:// origin when TLS_CERT_FILE is set");
   }
+  problems.push(...clients.problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -230,6 +248,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         : null,
     logLevel: values.LOG_LEVEL ?? "info",
     secureCookies: secure,
-    oidcClients: values.OIDC_CLIENTS_FILE,
+    oidcClients: clients.clients,
+    oidcLoopbackNotifications: values.OIDC_DEV_LOOPBACK_NOTIFICATIONS === "true",
   };
 }

@@ -14,6 +14,8 @@ export const API_PATHS = {
   loginApprove: (id: string) => `/api/logins/${segment(id)}/approve`,
   loginDeny: (id: string) => `/api/logins/${segment(id)}/deny`,
   approvalsOpen: "/api/approvals/open",
+  /** A TV's or CLI's sign-in (OpenID device authorization grant), opened by its user code. */
+  approvalsOpenDevice: "/api/approvals/device",
   enrolmentOptions: "/api/enrolment/options",
   enrolmentVerify: "/api/enrolment/verify",
   passkeySignInOptions: "/api/passkey-sign-in/options",
@@ -31,6 +33,9 @@ export const API_PATHS = {
   pushApprove: (id: string) => `/api/push-logins/${segment(id)}/approve`,
   pushDeny: (id: string) => `/api/push-logins/${segment(id)}/deny`,
   approverPasskey: (id: string) => `/api/approver/passkeys/${segment(id)}`,
+  /** The apps (OpenID clients) with access to the account, and one app's, by its client id. */
+  approverApps: "/api/approver/apps",
+  approverApp: (clientId: string) => `/api/approver/apps/${segment(clientId)}`,
 } as const;
 
 /** Where the approver app lives, and the fragment route a QR code opens. */
@@ -45,6 +50,17 @@ export function parseApproverLoginFragment(hash: string): { id: string; qrToken:
   const match = /^#\/r\/([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(hash);
   if (match === null) return null;
   return { id: match[1]!, qrToken: match[2]! };
+}
+
+/** Where a device's `verification_uri_complete` sends the phone: the approver, with the code. */
+export function approverDeviceUrl(options: { origin: string; userCode: string }): string {
+  return `${options.origin}${APPROVER_BASE_PATH}#/device/${encodeURIComponent(options.userCode)}`;
+}
+
+/** Reads the device's user code back out of an approver URL's fragment; null if it is not one. */
+export function parseApproverDeviceFragment(hash: string): { userCode: string } | null {
+  const match = /^#\/device\/([A-Za-z0-9-]{1,32})$/.exec(hash);
+  return match === null ? null : { userCode: match[1]! };
 }
 
 /** The link a signed-in phone shows to let a second phone join the account. */

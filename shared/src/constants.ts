@@ -22,6 +22,14 @@ export const QR_TOKEN_BYTES = 16;
 export const USER_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ";
 export const USER_CODE_LENGTH = 8;
 
+/**
+ * User codes of the OpenID device authorization grant (RFC 8628 §6.1): oidc-provider's "base-20"
+ * consonants, nine of them, so a typed code tells itself apart from a sign-in code (eight).
+ */
+export const DEVICE_USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ";
+export const DEVICE_USER_CODE_MASK = "***-***-***";
+export const DEVICE_USER_CODE_LENGTH = 9;
+
 /** The largest JSON body any route accepts. A WebAuthn response is a few KiB at most. */
 export const MAX_BODY_BYTES = 16 * 1024;
 

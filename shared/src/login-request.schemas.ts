@@ -1,5 +1,10 @@
 import { z } from "zod";
-import { USER_CODE_ALPHABET, USER_CODE_LENGTH } from "./constants.js";
+import {
+  DEVICE_USER_CODE_ALPHABET,
+  DEVICE_USER_CODE_LENGTH,
+  USER_CODE_ALPHABET,
+  USER_CODE_LENGTH,
+} from "./constants.js";
 import { LOGIN_STATUSES } from "./login-request.machine.js";
 import { clientContextViewSchema, userViewSchema } from "./user.schemas.js";
 import { authenticationResponseSchema, base64url, webauthnOptionsSchema } from "./webauthn.schemas.js";
@@ -20,6 +25,27 @@ export const userCodeSchema = z
       .length(USER_CODE_LENGTH, `must be ${USER_CODE_LENGTH} characters`)
       .regex(new RegExp(`^[${USER_CODE_ALPHABET}]+$`), "contains a character no code uses"),
   );
+
+/** A device's user code as a person types it: any case, with or without dashes and spaces. */
+export const deviceUserCodeSchema = z
+  .string()
+  .max(32)
+  .transform((value) => value.toUpperCase().replace(/[\s-]/g, ""))
+  .pipe(
+    z
+      .string()
+      .length(DEVICE_USER_CODE_LENGTH, `must be ${DEVICE_USER_CODE_LENGTH} characters`)
+      .regex(new RegExp(`^[${DEVICE_USER_CODE_ALPHABET}]+$`), "contains a character no code uses"),
+  );
+
+/** Which kind of code a person typed into the approver: a sign-in's, a device's, or neither. */
+export function typedCodeKind(text: string): "login" | "device" | null {
+  if (userCodeSchema.safeParse(text).success) return "login";
+  if (deviceUserCodeSchema.safeParse(text).success) return "device";
+  return null;
+}
+
+export const openDeviceApprovalBodySchema = z.object({ userCode: deviceUserCodeSchema }).strict();
 
 export const loginStatusSchema = z.enum(LOGIN_STATUSES);
 
@@ -80,7 +106,18 @@ export const loginReviewSchema = z.object({
   desktop: clientContextViewSchema,
   risks: z.array(riskSignalSchema),
   /** The app being signed in to through Countersign (OpenID Connect); null for Countersign itself. */
-  app: z.object({ name: z.string() }).nullable(),
+  app: z
+    .object({
+      name: z.string(),
+      /**
+       * How the app asked: a browser on the computer (the QR page), a TV or CLI showing a code
+       * (device grant), or the app's server naming the person (CIBA, as a push).
+       */
+      via: z.enum(["browser", "device", "backchannel"]),
+      /** What the app says it shows on its own screen (CIBA's binding_message), to compare. */
+      bindingMessage: z.string().nullable(),
+    })
+    .nullable(),
 });
 export type LoginReview = z.infer<typeof loginReviewSchema>;
 

@@ -22,7 +22,8 @@ export type PushReview = z.infer<typeof pushReviewSchema>;
 export const inboxResponseSchema = z.object({ requests: z.array(pushReviewSchema) });
 export type InboxResponse = z.infer<typeof inboxResponseSchema>;
 
-export const pushMatchBodySchema = z.object({ choice: z.number().int().min(10).max(99) });
+/** The number the person picked; none for an app's request, which has a message to compare instead. */
+export const pushMatchBodySchema = z.object({ choice: z.number().int().min(10).max(99).optional() });
 export const pushMatchResponseSchema = z.union([
   z.object({ matched: z.literal(true), review: loginReviewSchema, approval: approvalCeremonySchema }),
   z.object({ matched: z.literal(false), review: loginReviewSchema }),

@@ -36,6 +36,7 @@ const BENCH_RATE_LIMITS: RateLimitPolicies = {
   watchLogin: UNLIMITED,
   pushFromSource: UNLIMITED,
   pushToUser: UNLIMITED,
+  pollAsyncGrant: UNLIMITED,
 };
 
 /** Enrolments in flight at once while preparing accounts (not measured). */

@@ -9,7 +9,14 @@ import { AppError } from "../app-error.js";
 import type { Clock } from "../clock.js";
 import { randomString, randomToken, type Random } from "../random.js";
 import type { NewSession, SessionService } from "../session/session.service.js";
-import type { ClientContext, LoginRequestRecord, PushDetails, Store } from "../store/store.js";
+import type {
+  ClientContext,
+  LoginApp,
+  LoginRequestRecord,
+  OidcRequestLink,
+  PushDetails,
+  Store,
+} from "../store/store.js";
 import { hashSecret, secretMatchesHash } from "../tokens.js";
 import type { LoginRequestEvents } from "./login-request.events.js";
 import { createExpiryScheduler } from "./login-request.expiry.js";
@@ -33,12 +40,26 @@ export interface LoginRequestService {
     desktop: ClientContext;
     push?: PushDetails;
     /** The app the person signs in to, named on the phone (OpenID Connect). */
-    app?: { name: string };
+    app?: LoginApp;
   }): Promise<{
     request: LoginRequestRecord;
     desktopSecret: string;
     qrToken: string;
   }>;
+  /**
+   * The request that stands for an OpenID request no desktop will redeem (a device code, a CIBA
+   * request), under an id derived from it: made by the first caller, found by every later one,
+   * so two phones opening one device code open the same request and only one can decide it.
+   * Nobody holds its desktop secret.
+   */
+  createOrFindLinked(options: {
+    id: string;
+    desktop: ClientContext;
+    app: LoginApp;
+    oidc: OidcRequestLink;
+    expiresAt: number;
+    push?: PushDetails;
+  }): Promise<{ request: LoginRequestRecord; qrToken: string; created: boolean }>;
   /** The request, if `desktopSecret` is the one it was created with; re-arms its expiry here. */
   getForDesktop(options: { id: string; desktopSecret: string }): Promise<LoginRequestRecord>;
   cancel(options: { id: string; desktopSecret: string }): Promise<LoginRequestRecord>;
@@ -49,6 +70,45 @@ export interface LoginRequestService {
   /** Writes `expired` if the request's time is up; safe to call any number of times. */
   expireIfDue(id: string): Promise<LoginRequestRecord | null>;
   close(): void;
+}
+
+/** A new pending request; `expiresAt` bounds how long it is retained too. */
+function newRecordWith(
+  random: Random,
+  options: {
+    id: string;
+    desktopSecret: string;
+    desktop: ClientContext;
+    now: number;
+    expiresAt: number;
+    push: PushDetails | null;
+    app: LoginApp | null;
+    oidc: OidcRequestLink | null;
+  },
+): LoginRequestRecord {
+  return {
+    id: options.id,
+    status: "pending",
+    version: 1,
+    createdAt: options.now,
+    expiresAt: options.expiresAt,
+    retainUntil: options.expiresAt + REDEEM_WINDOW_MS + RETAIN_AFTER_EXPIRY_MS,
+    desktopSecretHash: hashSecret(options.desktopSecret),
+    userCode: randomString(random, { alphabet: USER_CODE_ALPHABET, length: USER_CODE_LENGTH }),
+    desktop: options.desktop,
+    scannedAt: null,
+    scannedBy: null,
+    decidedAt: null,
+    userId: null,
+    credentialId: null,
+    approver: null,
+    approvedAt: null,
+    redeemBy: null,
+    denyReason: null,
+    push: options.push,
+    app: options.app,
+    oidc: options.oidc,
+  };
 }
 
 export function createLoginRequestService(deps: {
@@ -63,6 +123,8 @@ export function createLoginRequestService(deps: {
   const { store, clock, random } = deps;
   const transitions = createLoginRequestTransitions({ store, clock, events: deps.events });
   const expiry = createExpiryScheduler({ clock, events: deps.events, expireIfDue: transitions.expireIfDue });
+  const newRecord = (options: Parameters<typeof newRecordWith>[1]): LoginRequestRecord =>
+    newRecordWith(random, options);
 
   async function loadForDesktop(id: string, desktopSecret: string): Promise<LoginRequestRecord> {
     const request = await store.getLoginRequest(id);
@@ -78,33 +140,43 @@ export function createLoginRequestService(deps: {
       for (let attempt = 0; attempt < MAX_CREATE_ATTEMPTS; attempt += 1) {
         const now = clock.now();
         const desktopSecret = randomToken(random, DESKTOP_SECRET_BYTES);
-        const expiresAt = now + deps.loginTtlMs;
-        const request: LoginRequestRecord = {
+        const request = newRecord({
           id: randomToken(random, LOGIN_ID_BYTES),
-          status: "pending",
-          version: 1,
-          createdAt: now,
-          expiresAt,
-          retainUntil: expiresAt + REDEEM_WINDOW_MS + RETAIN_AFTER_EXPIRY_MS,
-          desktopSecretHash: hashSecret(desktopSecret),
-          userCode: randomString(random, { alphabet: USER_CODE_ALPHABET, length: USER_CODE_LENGTH }),
+          desktopSecret,
           desktop,
-          scannedAt: null,
-          scannedBy: null,
-          decidedAt: null,
-          userId: null,
-          credentialId: null,
-          approver: null,
-          approvedAt: null,
-          redeemBy: null,
-          denyReason: null,
+          now,
+          expiresAt: now + deps.loginTtlMs,
           push: push ?? null,
           app: app ?? null,
-        };
+          oidc: null,
+        });
         if ((await transitions.create(request)) === "conflict") continue;
         return { request, desktopSecret, qrToken: deps.qrTokens.tokenFor({ loginRequestId: request.id }) };
       }
       throw new Error("Could not allocate a unique login request id and user code.");
+    },
+
+    async createOrFindLinked({ id, desktop, app, oidc, expiresAt, push }) {
+      if (!Number.isFinite(expiresAt)) throw new TypeError(`expiresAt must be a time, got ${String(expiresAt)}`);
+      const qrToken = deps.qrTokens.tokenFor({ loginRequestId: id });
+      for (let attempt = 0; attempt < MAX_CREATE_ATTEMPTS; attempt += 1) {
+        const existing = await store.getLoginRequest(id);
+        if (existing !== null) return { request: existing, qrToken, created: false };
+        const request = newRecord({
+          id,
+          // Random and thrown away: no desktop redeems this request.
+          desktopSecret: randomToken(random, DESKTOP_SECRET_BYTES),
+          desktop,
+          now: clock.now(),
+          expiresAt,
+          push: push ?? null,
+          app,
+          oidc,
+        });
+        // A conflict is another caller creating it first, or (rarely) a clash of user codes.
+        if ((await transitions.create(request)) === "created") return { request, qrToken, created: true };
+      }
+      throw new Error("Could not create or find the linked login request.");
     },
 
     async getForDesktop({ id, desktopSecret }) {

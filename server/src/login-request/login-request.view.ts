@@ -31,7 +31,8 @@ export function toLoginReview(request: LoginRequestRecord, options: { viewer: Cl
     createdAt: request.createdAt,
     expiresAt: request.expiresAt,
     desktop: request.desktop,
-    risks: assessRisks({ desktop: request.desktop, phone: options.viewer }),
+    // An app's server (CIBA) is not where the person is: only a browser's or device's address is.
+    risks: request.app?.via === "backchannel" ? [] : assessRisks({ desktop: request.desktop, phone: options.viewer }),
     app: request.app,
   };
 }

@@ -1,6 +1,6 @@
 import { approverLoginUrl, formatUserCode, type CreateLoginResponse } from "@countersign/shared";
 import type { Request, Response } from "express";
-import type { ClientContext } from "../store/store.js";
+import type { ClientContext, LoginApp } from "../store/store.js";
 import type { RateLimits } from "../rate-limit/rate-limits.js";
 import { renderQrSvg } from "../qr/qr-code.js";
 import { toLoginView } from "./login-request.view.js";
@@ -19,7 +19,7 @@ export async function respondWithNewLogin(
     publicOrigin: string;
     /** Where the request comes from (the routes read it: req.ip honours TRUST_PROXY). */
     desktop: ClientContext;
-    app?: { name: string };
+    app?: LoginApp;
   },
 ): Promise<void> {
   await options.rateLimits.consume({ action: "createLogin", key: req.ip ?? "unknown" });

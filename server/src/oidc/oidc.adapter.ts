@@ -12,6 +12,8 @@ import type { Clock } from "../clock.js";
  *   So each record is kept `graceSeconds` past its `expiresIn`, then reads as absent.
  * - Sessions are found by `uid`, device codes by `userCode`; the tokens of one grant
  *   (GRANT_BOUND_MODELS) are all removed by `revokeByGrantId`, whichever model it is called on.
+ * - Grants are also listed by `accountId` (ACCOUNT_LISTED_MODELS), which the library never asks
+ *   for: the phone's "Apps you signed in to" (oidc.apps.ts) reads them from the storage.
  * - `consume` is atomic: of any number of racing calls on one record exactly one resolves; the
  *   others reject with the error the library would have answered had it seen `consumed` first
  *   (it checks, then consumes, so without this two racing token requests could both redeem a
@@ -25,6 +27,11 @@ export interface OidcRecord {
   payload: OidcPayload;
   /** When it was consumed, in seconds since the epoch (the library's unit); null if it was not. */
   consumedAt: number | null;
+}
+
+/** A record as a listing returns it: with its id, which a lookup by id already knows. */
+export interface OidcListedRecord extends OidcRecord {
+  id: string;
 }
 
 /** The lookups other than by id: a Session by its `uid`, a DeviceCode by its `userCode`. */
@@ -43,6 +50,8 @@ export interface OidcRecordWrite {
   userCode: string | null;
   /** Set for the models revokeByGrantId removes; null for every other. */
   grantId: string | null;
+  /** Set for the models listed by account (ACCOUNT_LISTED_MODELS); null for every other. */
+  accountId: string | null;
 }
 
 export type OidcConsumeOutcome = "consumed" | "already_consumed" | "not_found";
@@ -64,6 +73,11 @@ export interface OidcStorage {
   destroy(key: { model: string; id: string }): Promise<void>;
   /** Removes every record written with this grantId, of any model, and nothing else. */
   revokeByGrantId(grantId: string): Promise<void>;
+  /**
+   * The live records of `model` last written with this accountId, in no particular order: those
+   * whose ttl has passed are left out, and so are those destroyed or revoked.
+   */
+  listByAccount(lookup: { model: string; accountId: string }): Promise<OidcListedRecord[]>;
 }
 
 /**
@@ -82,6 +96,9 @@ export const GRANT_BOUND_MODELS: ReadonlySet<string> = new Set([
   "BackchannelAuthenticationRequest",
   "PreAuthorizedCode",
 ]);
+
+/** The models whose records are listed by the account they were granted by. */
+export const ACCOUNT_LISTED_MODELS: ReadonlySet<string> = new Set(["Grant"]);
 
 /**
  * The provider's `adapter` option: a class the library instantiates once per model name.
@@ -135,6 +152,7 @@ export function createOidcAdapterFactory(options: {
         uid: this.#model === "Session" ? indexValue(payload.uid) : null,
         userCode: indexValue(payload.userCode),
         grantId: GRANT_BOUND_MODELS.has(this.#model) ? indexValue(payload.grantId) : null,
+        accountId: ACCOUNT_LISTED_MODELS.has(this.#model) ? indexValue(payload.accountId) : null,
       });
     }
 

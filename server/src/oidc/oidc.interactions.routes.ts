@@ -16,15 +16,9 @@ import type { RateLimits } from "../rate-limit/rate-limits.js";
 import { readSessionToken } from "../session/session.cookies.js";
 import type { SessionService } from "../session/session.service.js";
 import type { SessionRecord } from "../store/store.js";
-import { COUNTERSIGN_ACR } from "./oidc.provider.js";
+import { COUNTERSIGN_ACR, PASSKEY_AMR } from "./oidc.claims.js";
 
 const uidParams = z.object({ uid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "expects an interaction id") });
-
-/**
- * RFC 8176 methods for a passkey with user verification: a hardware-bound key, and more than
- * one factor (the device, and the face, fingerprint or PIN that unlocked it).
- */
-const PASSKEY_AMR = ["hwk", "mfa"];
 
 /** Why the provider asked for a login although this browser may be signed in already. */
 const MUST_SIGN_IN_AGAIN = new Set(["login_prompt", "max_age", "id_token_hint", "claims_id_token_sub_value"]);
@@ -104,7 +98,7 @@ export function oidcInteractionRoutes(deps: {
     await respondWithNewLogin(req, res, {
       ...deps,
       desktop: clientContextOf(req),
-      app: { name: client?.clientName ?? String(details.params.client_id) },
+      app: { name: client?.clientName ?? String(details.params.client_id), via: "browser", bindingMessage: null },
     });
   });
 

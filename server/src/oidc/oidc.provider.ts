@@ -1,18 +1,20 @@
-import Provider, { interactionPolicy, type Adapter, type Configuration, type JWK } from "oidc-provider";
-import { INTERACTION_PATHS } from "@countersign/shared";
+import Provider, { errors, interactionPolicy, type Adapter, type Configuration, type JWK } from "oidc-provider";
+import { DEVICE_USER_CODE_MASK, INTERACTION_PATHS, usernameSchema } from "@countersign/shared";
+import { describeClient } from "../context/client-context.js";
+import { UNKNOWN_TARGET_PREFIX, type PushLoginService } from "../push-login/push-login.service.js";
 import { expiredSessionCookie, readSessionToken } from "../session/session.cookies.js";
 import type { SessionService } from "../session/session.service.js";
 import type { Store } from "../store/store.js";
+import type { Clock } from "../clock.js";
+import { expiresAtFor, linkedLoginId } from "./oidc.async-grants.js";
+import { COUNTERSIGN_ACR } from "./oidc.claims.js";
 import { OIDC_EXTRA_CLIENT_METADATA, type OidcClient } from "./oidc.clients.js";
+import { notificationFetch } from "./oidc.notifications.js";
 
 /** Where the provider lives under PUBLIC_ORIGIN; the issuer is `<origin>/oidc`. */
 export const OIDC_MOUNT_PATH = "/oidc";
 
-/**
- * The `acr` value of every Countersign sign-in: a passkey with user verification, on the phone or
- * this device. Documented in the README; clients may require it with `acr_values`.
- */
-export const COUNTERSIGN_ACR = "urn:countersign:passkey";
+export { COUNTERSIGN_ACR };
 
 /** Lifetimes, all set explicitly (the library's defaults are placeholders it warns about). */
 const TTL_SECONDS = {
@@ -24,7 +26,6 @@ const TTL_SECONDS = {
   Session: 14 * 24 * 60 * 60,
   Grant: 365 * 24 * 60 * 60,
   DeviceCode: 10 * 60,
-  BackchannelAuthenticationRequest: 10 * 60,
   ClientCredentials: 10 * 60,
 } as const;
 
@@ -40,6 +41,15 @@ export interface OidcProviderOptions {
   adapter: new (name: string) => Adapter;
   store: Store;
   sessions: SessionService;
+  /** CIBA requests go to the person's phones through the push path. */
+  push: Pick<PushLoginService, "targetFor" | "createAppPush">;
+  /** Derives the login request of a device code or CIBA request; every process shares it. */
+  sharedKey: Uint8Array;
+  clock: Clock;
+  /** How long a CIBA request waits for the phone: a push request's lifetime. */
+  loginTtlSeconds: number;
+  /** Development only: CIBA pings may go to this machine's loopback (oidc.notifications.ts). */
+  loopbackNotifications: boolean;
   /** Behind a reverse proxy: the provider reads the client's protocol and host from it. */
   trustProxy: boolean;
   secureCookies: boolean;
@@ -60,7 +70,11 @@ export function createOidcProvider(options: OidcProviderOptions): Provider {
     // The operator's own apps (first_party in the clients file) ask for no consent.
     async loadExistingGrant(ctx) {
       const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client!.clientId);
-      if (grantId !== undefined) return ctx.oidc.provider.Grant.find(grantId);
+      if (grantId !== undefined) {
+        const grant = await ctx.oidc.provider.Grant.find(grantId);
+        // Gone after "Remove access" on the phone: a first-party app gets a new one below.
+        if (grant !== undefined) return grant;
+      }
       const { client, session } = ctx.oidc;
       if (client?.metadata().first_party !== true || session?.accountId === undefined) return undefined;
       const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
@@ -75,7 +89,14 @@ export function createOidcProvider(options: OidcProviderOptions): Provider {
       short: { signed: true, secure: options.secureCookies, sameSite: "lax" },
     },
     // `sub` is the account's id: stable, and not the username, which a person could change.
-    async findAccount(_ctx, sub) {
+    async findAccount(ctx, sub) {
+      if (sub.startsWith(UNKNOWN_TARGET_PREFIX)) {
+        // An unknown name's stand-in, only while a CIBA request is made: the app hears the same
+        // as for a real person (no enumeration), and the request simply never gets approved.
+        return ctx.oidc?.route === "backchannel_authentication"
+          ? { accountId: sub, claims: () => ({ sub }) }
+          : undefined;
+      }
       const user = await options.store.getUser(sub);
       if (user === null) return undefined;
       return {
@@ -91,14 +112,96 @@ export function createOidcProvider(options: OidcProviderOptions): Provider {
     acrValues: [COUNTERSIGN_ACR],
     // Public clients must use PKCE (S256 only); confidential ones too: there is no reason not to.
     pkce: { required: () => true },
+    // The code flow only: no implicit or hybrid responses are offered or advertised.
+    responseTypes: ["code"],
+    // RFC 6749 §4.1.3: the token request repeats the redirect_uri, even for a client with one.
+    allowOmittingSingleRegisteredRedirectUri: false,
+    // Outgoing calls (CIBA pings) go through the library's SSRF guard, see oidc.notifications.ts.
+    fetch: notificationFetch({ loopback: options.loopbackNotifications }),
     features: {
       devInteractions: { enabled: false },
-      revocation: { enabled: true },
+      // RFC 8628. Its verification page (/oidc/device) is the approver app on the phone
+      // (oidc.device.routes.ts), which approves through our API, so the library's pages never show.
+      deviceFlow: {
+        enabled: true,
+        charset: "base-20",
+        mask: DEVICE_USER_CODE_MASK,
+        // Kept on the device code, shown to the phone: where the device asked from.
+        deviceInfo: (ctx) =>
+          describeClient({ userAgent: ctx.get("user-agent"), ip: (ctx.req as { ip?: string }).ip ?? ctx.ip }),
+      },
+      ciba: {
+        enabled: true,
+        deliveryModes: ["poll", "ping"],
+        // login_hint is the username. An unknown one gets a stand-in (see findAccount and
+        // push-login.service.ts), so the app cannot tell who has an account.
+        async processLoginHint(_ctx, loginHint) {
+          const username = usernameSchema.safeParse(loginHint);
+          if (!username.success) throw new errors.InvalidRequest("login_hint must be a username");
+          return options.push.targetFor(username.data);
+        },
+        processLoginHintToken() {
+          throw new errors.InvalidRequest("login_hint_token is not supported; send the username as login_hint");
+        },
+        async validateBindingMessage(_ctx, bindingMessage) {
+          if (bindingMessage === undefined) return;
+          // Shown to the person on the phone to compare with the app's screen: short, plain text.
+          if (!/^[\p{L}\p{N} .,:!?#+/-]{1,40}$/u.test(bindingMessage)) {
+            throw new errors.InvalidBindingMessage(
+              "binding_message must be 1–40 letters, digits, spaces or . , : ! ? # + / -",
+            );
+          }
+        },
+        async validateRequestContext() {},
+        async verifyUserCode(_ctx, _account, userCode) {
+          if (userCode !== undefined) throw new errors.InvalidRequest("user_code is not supported");
+        },
+        async triggerAuthenticationDevice(ctx, request, account, client) {
+          const link = { kind: "ciba", id: request.jti! } as const;
+          await options.push.createAppPush({
+            target: account.accountId,
+            source: `app:${client.clientId}`,
+            id: linkedLoginId({ key: options.sharedKey, link }),
+            desktop: describeClient({
+              userAgent: ctx.get("user-agent"),
+              ip: (ctx.req as { ip?: string }).ip ?? ctx.ip,
+            }),
+            app: {
+              name: client.clientName ?? client.clientId,
+              via: "backchannel",
+              bindingMessage:
+                typeof request.params?.binding_message === "string" ? request.params.binding_message : null,
+            },
+            oidc: link,
+            expiresAt: expiresAtFor({ clock: options.clock, remainingSeconds: request.remainingTTL }),
+          });
+        },
+      },
+      revocation: {
+        enabled: true,
+        // An app revokes only its own tokens. Another confidential app is told no; a public
+        // one (anyone can claim its id) hears the usual 200 and nothing happens (RFC 7009 §2.2).
+        async allowedPolicy(_ctx, client, token) {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === "none") return false;
+          throw new errors.InvalidRequest("client is not authorized to revoke the presented token");
+        },
+      },
       rpInitiatedLogout: {
         enabled: true,
         // Our own pages: the library's load a web font and inline styles, which our CSP refuses.
         async logoutSource(ctx, form) {
           ctx.type = "html";
+          // The form posts here and is redirected to the app's post_logout_redirect_uri (checked
+          // against the client's list by now); browsers hold redirects to form-action too.
+          const target = ctx.oidc.params?.post_logout_redirect_uri;
+          const policy = ctx.response.get("Content-Security-Policy");
+          if (typeof target === "string" && policy !== "") {
+            ctx.set(
+              "Content-Security-Policy",
+              policy.replace("form-action 'self'", `form-action 'self' ${new URL(target).origin}`),
+            );
+          }
           ctx.body = page({
             title: "Sign out",
             body: `<h1>Sign out of Countersign on this browser?</h1>${form}
@@ -120,7 +223,16 @@ export function createOidcProvider(options: OidcProviderOptions): Provider {
     // Refresh tokens only for clients that asked for offline_access and may use them.
     issueRefreshToken: async (_ctx, client, code) =>
       client.grantTypeAllowed("refresh_token") && code.scopes.has("offline_access"),
-    ttl: { ...TTL_SECONDS },
+    ttl: {
+      ...TTL_SECONDS,
+      // A CIBA request waits as long as a push request (requested_expiry may only shorten it).
+      BackchannelAuthenticationRequest: (ctx) => {
+        const requested = Number(ctx?.oidc?.params?.requested_expiry);
+        return Number.isSafeInteger(requested) && requested > 0
+          ? Math.min(requested, options.loginTtlSeconds)
+          : options.loginTtlSeconds;
+      },
+    },
     // Errors in the browser flows are shown as a plain page, with nothing from the request echoed.
     async renderError(ctx, out) {
       ctx.type = "html";

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../config.js";
 import { cryptoRandom } from "../random.js";
 import { createMemoryDeployment } from "../store/memory.deployment.js";
 import { createFakeClock } from "../testing/fake-clock.js";
@@ -30,7 +29,7 @@ describe("prepareOidc", () => {
     expect(first.clients.map((client) => client.client_id)).toEqual(["notes"]);
   });
 
-  it("refuses at start-up a client whose grant the provider does not run yet", async () => {
+  it("runs clients of every grant: code, device and CIBA", async () => {
     const clock = createFakeClock();
     const deployment = createMemoryDeployment({ clock, random: cryptoRandom });
     const tv = {
@@ -39,15 +38,18 @@ describe("prepareOidc", () => {
       token_endpoint_auth_method: "none",
       grant_types: ["urn:ietf:params:oauth:grant-type:device_code"],
     };
-    const refused = await prepareOidc({
+    const callCentre = {
+      client_id: "call-centre",
+      client_name: "Call centre",
+      client_secret: "another-long-enough-secret-for-a-ciba-client-0123",
+      grant_types: ["urn:openid:params:grant-type:ciba"],
+    };
+    const setup = await prepareOidc({
       deployment,
       random: cryptoRandom,
       clock,
-      clients: clients([WEB_APP, tv]),
-    }).catch((error: unknown) => error);
-    expect(refused).toBeInstanceOf(ConfigError);
-    expect((refused as ConfigError).problems).toEqual([
-      'OIDC_CLIENTS_FILE: client "notes-tv": grant urn:ietf:params:oauth:grant-type:device_code is not available yet',
-    ]);
+      clients: clients([WEB_APP, tv, callCentre]),
+    });
+    expect(setup.clients.map((client) => client.client_id)).toEqual(["notes", "notes-tv", "call-centre"]);
   });
 });

@@ -2,10 +2,8 @@ import type { Clock } from "../clock.js";
 import type { Deployment } from "../deployment.js";
 import { createOidcAdapterFactory } from "./oidc.adapter.js";
 import type { Random } from "../random.js";
-import { ConfigError } from "../config.js";
 import type { OidcClient } from "./oidc.clients.js";
 
-const SUPPORTED_GRANTS: ReadonlySet<string> = new Set(["authorization_code", "refresh_token"]);
 import { loadCookieKeys, loadSigningKeys } from "./oidc.keys.js";
 import type { OidcProviderOptions } from "./oidc.provider.js";
 
@@ -22,14 +20,6 @@ export async function prepareOidc(options: {
   clock: Clock;
   clients: OidcClient[];
 }): Promise<OidcSetup> {
-  // The provider runs the authorization code grant (with refresh tokens) so far; a client that
-  // needs the device or CIBA grant would only fail when first used, so refuse it at start-up.
-  const unsupported = options.clients.flatMap((client) =>
-    client.grant_types
-      .filter((grant) => !SUPPORTED_GRANTS.has(grant))
-      .map((grant) => `OIDC_CLIENTS_FILE: client "${client.client_id}": grant ${grant} is not available yet`),
-  );
-  if (unsupported.length > 0) throw new ConfigError(unsupported);
   const [{ keys }, cookieKeys] = await Promise.all([
     loadSigningKeys(options.deployment),
     loadCookieKeys(options.deployment, options.random),

@@ -111,6 +111,19 @@ describe("the OpenID adapter over the memory storage", () => {
     expect(await new Adapter("Interaction").findByUid("u1")).toBeUndefined();
   });
 
+  it("lists Grants only by the account they were granted by, as the library never asks", async () => {
+    const { storage, Adapter } = setUp();
+    // Every token carries its accountId too; only Grants are what the phone lists.
+    await new Adapter("AccessToken").upsert("a1", { jti: "a1", accountId: "u1", grantId: "g1" }, 60);
+    await new Adapter("Session").upsert("s1", { jti: "s1", accountId: "u1", uid: "uid-1" }, 60);
+    await new Adapter("Grant").upsert("g1", { jti: "g1", accountId: "u1", clientId: "notes" }, 60);
+    expect(await storage.listByAccount({ model: "Grant", accountId: "u1" })).toEqual([
+      { id: "g1", payload: { jti: "g1", accountId: "u1", clientId: "notes" }, consumedAt: null },
+    ]);
+    expect(await storage.listByAccount({ model: "AccessToken", accountId: "u1" })).toEqual([]);
+    expect(await storage.listByAccount({ model: "Session", accountId: "u1" })).toEqual([]);
+  });
+
   it("copies payloads in and out as JSON, as Redis stores them", async () => {
     const { Adapter } = setUp();
     const interactions = new Adapter("Interaction");
@@ -136,6 +149,7 @@ describe("the OpenID adapter over the memory storage", () => {
         uid: null,
         userCode: null,
         grantId: "g1",
+        accountId: null,
       });
     await write("short", 1_000);
     await write("long", 120_000);

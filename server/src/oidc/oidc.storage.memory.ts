@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.js";
-import type { OidcIndex, OidcRecord, OidcRecordWrite, OidcStorage } from "./oidc.adapter.js";
+import type { OidcIndex, OidcListedRecord, OidcRecord, OidcRecordWrite, OidcStorage } from "./oidc.adapter.js";
 
 /** How often (by the clock) a write also drops every record whose time is up. */
 const SWEEP_INTERVAL_MS = 60_000;
@@ -15,6 +15,7 @@ interface StoredRecord {
   uid: string | null;
   userCode: string | null;
   grantId: string | null;
+  accountId: string | null;
 }
 
 /**
@@ -31,10 +32,25 @@ export function createMemoryOidcStorage(options: { clock: Clock }): OidcStorage 
   const indexes = new Map<string, string>();
   /** By grant id: the recordKeys of the records written with it. */
   const grants = new Map<string, Set<string>>();
+  /** By accountKey(model, accountId): the recordKeys of the records written with it. */
+  const accounts = new Map<string, Set<string>>();
   let nextSweep = clock.now() + SWEEP_INTERVAL_MS;
 
   const recordKey = (model: string, id: string): string => `${model}\u0000${id}`;
   const indexKey = (model: string, index: OidcIndex, value: string): string => `${model}\u0000${index}\u0000${value}`;
+  const accountKey = (model: string, accountId: string): string => `${model}\u0000${accountId}`;
+
+  function addMember(sets: Map<string, Set<string>>, setKey: string, member: string): void {
+    const members = sets.get(setKey) ?? new Set<string>();
+    members.add(member);
+    sets.set(setKey, members);
+  }
+
+  function removeMember(sets: Map<string, Set<string>>, setKey: string, member: string): void {
+    const members = sets.get(setKey);
+    members?.delete(member);
+    if (members?.size === 0) sets.delete(setKey);
+  }
 
   function live(key: string): StoredRecord | undefined {
     const record = records.get(key);
@@ -55,11 +71,8 @@ export function createMemoryOidcStorage(options: { clock: Clock }): OidcStorage 
         indexes.delete(indexKey(model, index, value));
       }
     }
-    if (record.grantId !== null) {
-      const members = grants.get(record.grantId);
-      members?.delete(key);
-      if (members?.size === 0) grants.delete(record.grantId);
-    }
+    if (record.grantId !== null) removeMember(grants, record.grantId, key);
+    if (record.accountId !== null) removeMember(accounts, accountKey(model, record.accountId), key);
   }
 
   function read(record: StoredRecord): OidcRecord {
@@ -88,15 +101,13 @@ export function createMemoryOidcStorage(options: { clock: Clock }): OidcStorage 
         uid: write.uid,
         userCode: write.userCode,
         grantId: write.grantId,
+        accountId: write.accountId,
       };
       records.set(key, record);
       if (record.uid !== null) indexes.set(indexKey(write.model, "uid", record.uid), write.id);
       if (record.userCode !== null) indexes.set(indexKey(write.model, "userCode", record.userCode), write.id);
-      if (record.grantId !== null) {
-        const members = grants.get(record.grantId) ?? new Set<string>();
-        members.add(key);
-        grants.set(record.grantId, members);
-      }
+      if (record.grantId !== null) addMember(grants, record.grantId, key);
+      if (record.accountId !== null) addMember(accounts, accountKey(write.model, record.accountId), key);
     },
 
     async find({ model, id }) {
@@ -131,6 +142,16 @@ export function createMemoryOidcStorage(options: { clock: Clock }): OidcStorage 
         if (record !== undefined) remove(key, record);
       }
       grants.delete(grantId);
+    },
+
+    async listByAccount({ model, accountId }) {
+      const listed: OidcListedRecord[] = [];
+      // live() drops what has expired, from this set too: hence the copy.
+      for (const key of [...(accounts.get(accountKey(model, accountId)) ?? [])]) {
+        const record = live(key);
+        if (record !== undefined) listed.push({ id: record.id, ...read(record) });
+      }
+      return listed;
     },
   };
 }

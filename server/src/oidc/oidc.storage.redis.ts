@@ -3,31 +3,35 @@ import { z } from "zod";
 import type { Clock } from "../clock.js";
 import { defineScripts } from "../store/redis.scripts.js";
 import { parseStored, validateStored } from "../store/store.schemas.js";
-import type { OidcIndex, OidcPayload, OidcRecord, OidcStorage } from "./oidc.adapter.js";
+import type { OidcIndex, OidcListedRecord, OidcPayload, OidcRecord, OidcStorage } from "./oidc.adapter.js";
 
 /**
  * A record: a hash { payload (the JSON as given, never re-encoded), retainUntil (ms on the
- * injected clock; absent: kept until destroyed), consumedAt (seconds), uid, userCode, grantId
- * (the index values it was written with) }. Each script takes that one key, so it runs on a
- * Redis Cluster as it is. `now` is the injected clock's: Redis's TTL only frees the memory.
+ * injected clock; absent: kept until destroyed), consumedAt (seconds), uid, userCode, grantId,
+ * accountId (the index values it was written with) }. Each script takes that one key, so it runs
+ * on a Redis Cluster as it is. `now` is the injected clock's: Redis's TTL only frees the memory.
  */
 const SCRIPTS = {
   /**
-   * ARGV: payload, ttl ms ('' for none), retainUntil, consumedAt, uid, userCode, grantId ('' for
-   * none), now. Replaces the record whole but keeps the consumedAt of a live one. Returns the
-   * replaced record's uid, userCode and grantId ('' where none), so their entries can follow.
+   * ARGV: payload, ttl ms ('' for none), retainUntil, consumedAt, uid, userCode, grantId,
+   * accountId ('' for none), now. Replaces the record whole but keeps the consumedAt of a live
+   * one. Returns the replaced record's uid, userCode, grantId and accountId ('' where none), so
+   * their entries can follow.
    */
   upsert: `
-    local old = redis.call('HMGET', KEYS[1], 'retainUntil', 'consumedAt', 'uid', 'userCode', 'grantId')
+    local old = redis.call('HMGET', KEYS[1], 'retainUntil', 'consumedAt', 'uid', 'userCode', 'grantId', 'accountId')
     local oldUntil = tonumber(old[1] or '')
     if (old[1] and not oldUntil) or (old[2] and not tonumber(old[2])) then
       return redis.error_reply('corrupt oidc record ' .. KEYS[1])
     end
     local consumedAt = ARGV[4]
-    if old[2] and (not oldUntil or oldUntil > tonumber(ARGV[8])) then consumedAt = old[2] end
+    if old[2] and (not oldUntil or oldUntil > tonumber(ARGV[9])) then consumedAt = old[2] end
     redis.call('DEL', KEYS[1])
     local fields = { 'payload', ARGV[1] }
-    local optional = { retainUntil = ARGV[3], consumedAt = consumedAt, uid = ARGV[5], userCode = ARGV[6], grantId = ARGV[7] }
+    local optional = {
+      retainUntil = ARGV[3], consumedAt = consumedAt, uid = ARGV[5], userCode = ARGV[6], grantId = ARGV[7],
+      accountId = ARGV[8],
+    }
     for name, value in pairs(optional) do
       if value ~= '' then
         fields[#fields + 1] = name
@@ -36,7 +40,7 @@ const SCRIPTS = {
     end
     redis.call('HSET', KEYS[1], unpack(fields))
     if ARGV[2] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-    return { old[3] or '', old[4] or '', old[5] or '' }`,
+    return { old[3] or '', old[4] or '', old[5] or '', old[6] or '' }`,
   /** ARGV: consumedAt, now. The one place a record is consumed: first caller wins. */
   consume: `
     if redis.call('EXISTS', KEYS[1]) == 0 then return 'not_found' end
@@ -49,26 +53,27 @@ const SCRIPTS = {
     if record[3] then return 'already_consumed' end
     redis.call('HSET', KEYS[1], 'consumedAt', ARGV[1])
     return 'consumed'`,
-  /** Deletes the record; returns its uid, userCode and grantId ('' where none). */
+  /** Deletes the record; returns its uid, userCode, grantId and accountId ('' where none). */
   take: `
-    local record = redis.call('HMGET', KEYS[1], 'uid', 'userCode', 'grantId')
+    local record = redis.call('HMGET', KEYS[1], 'uid', 'userCode', 'grantId', 'accountId')
     redis.call('DEL', KEYS[1])
-    return { record[1] or '', record[2] or '', record[3] or '' }`,
+    return { record[1] or '', record[2] or '', record[3] or '', record[4] or '' }`,
   /**
-   * ARGV: grantId. Deletes the record only if it still belongs to that grant; returns its uid
-   * and userCode ('' where none), or nil if it was not deleted.
+   * ARGV: grantId. Deletes the record only if it still belongs to that grant; returns its uid,
+   * userCode and accountId ('' where none), or nil if it was not deleted.
    */
   revoke: `
-    local record = redis.call('HMGET', KEYS[1], 'uid', 'userCode', 'grantId')
+    local record = redis.call('HMGET', KEYS[1], 'uid', 'userCode', 'grantId', 'accountId')
     if record[3] ~= ARGV[1] then return nil end
     redis.call('DEL', KEYS[1])
-    return { record[1] or '', record[2] or '' }`,
+    return { record[1] or '', record[2] or '', record[4] or '' }`,
   /**
-   * KEYS[1]: a grant's sorted set of "<model>:<id>" scored by retainUntil ('+inf': kept until
-   * destroyed). ARGV: member, score, now. Drops members whose time is up, so the set of a grant
-   * refreshed for months stays the size of its live tokens, and lives as long as its last one.
+   * KEYS[1]: a sorted set of records (a grant's "<model>:<id>", an account's ids of one model)
+   * scored by retainUntil ('+inf': kept until destroyed). ARGV: member, score, now. Drops members
+   * whose time is up, so the set of a grant refreshed for months stays the size of its live
+   * tokens, and lives as long as its last one.
    */
-  addGrantMember: `
+  addMember: `
     redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
     redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
     local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
@@ -99,6 +104,7 @@ const storedRecordSchema = z.strictObject({
   uid: z.string().optional(),
   userCode: z.string().optional(),
   grantId: z.string().optional(),
+  accountId: z.string().optional(),
 });
 
 /** Checks without copying: a copy would drop an own "__proto__" key the library keeps. */
@@ -113,15 +119,17 @@ const payloadSchema = z.custom<OidcPayload>(
  * Keys, all under `<keyPrefix>oidc:` (no other part of Countersign uses that segment):
  * - `record:<model>:<id>`: the record (see SCRIPTS), with a TTL of its ttl;
  * - `uid:<model>:<uid>` and `user-code:<model>:<userCode>`: the id of the record, same TTL;
- * - `grant:<grantId>`: sorted set of the grant's "<model>:<id>", TTL of its longest-lived.
+ * - `grant:<grantId>`: sorted set of the grant's "<model>:<id>", TTL of its longest-lived;
+ * - `account:<model>:<accountId>`: sorted set of the ids of the account's records of that model
+ *   (Grants), scored by retainUntil, TTL of its longest-lived.
  * Model names are letters only, so no id can reach another model's or kind's keys. No key has
  * a hash tag: each command or script touches one key, so any slot will do.
  *
  * Atomic where it must be: writing, consuming, destroying and revoking a record are each one
- * script on its key. What spans keys (the index entries, the grant's set) runs as steps, each
- * safe to interrupt, which each method explains. An index entry is only a hint: a lookup
- * follows it to the record and checks the record still has that value, so an entry left
- * behind reads as absent. Values read back are validated: corrupt data throws.
+ * script on its key. What spans keys (the index entries, the grant's and account's sets) runs as
+ * steps, each safe to interrupt, which each method explains. An index entry (or set member) is
+ * only a hint: a lookup follows it to the record and checks the record still has that value, so
+ * an entry left behind reads as absent. Values read back are validated: corrupt data throws.
  */
 export function createRedisOidcStorage(options: {
   /** The caller's client; it stays open. The scripts are registered on it as commands. */
@@ -150,6 +158,7 @@ export function createRedisOidcStorage(options: {
     index: (model: string, index: OidcIndex, value: string): string =>
       `${base}${index === "uid" ? "uid" : "user-code"}:${modelSegment(model)}:${value}`,
     grant: (grantId: string): string => `${base}grant:${grantId}`,
+    account: (model: string, accountId: string): string => `${base}account:${modelSegment(model)}:${accountId}`,
   };
 
   async function readRecord(model: string, id: string): Promise<(OidcRecord & { fields: StoredFields }) | null> {
@@ -177,17 +186,15 @@ export function createRedisOidcStorage(options: {
       const ttlMs = write.ttlMs === null ? null : Math.max(1, write.ttlMs);
       const retainUntil = ttlMs === null ? null : now + ttlMs;
       const member = `${model}:${id}`;
-      // Steps, in this order: the grant's set and the index entries first, so that once the
-      // record exists it can be revoked and found. Interrupted before the record is written,
-      // they name a record that is absent (or has other values) and read as absent.
+      const score = retainUntil === null ? "+inf" : String(retainUntil);
+      // Steps, in this order: the grant's and account's sets and the index entries first, so that
+      // once the record exists it can be revoked, listed and found. Interrupted before the record
+      // is written, they name a record that is absent (or has other values) and read as absent.
       await Promise.all([
-        write.grantId === null
+        write.grantId === null ? null : run("addMember", keys.grant(write.grantId), [member, score, String(now)]),
+        write.accountId === null
           ? null
-          : run("addGrantMember", keys.grant(write.grantId), [
-              member,
-              retainUntil === null ? "+inf" : String(retainUntil),
-              String(now),
-            ]),
+          : run("addMember", keys.account(model, write.accountId), [id, score, String(now)]),
         ...(["uid", "userCode"] as const).map((index) => {
           const value = write[index];
           if (value === null) return null;
@@ -203,17 +210,24 @@ export function createRedisOidcStorage(options: {
         write.uid ?? "",
         write.userCode ?? "",
         write.grantId ?? "",
+        write.accountId ?? "",
         String(now),
       ]);
-      const [oldUid = "", oldUserCode = "", oldGrantId = ""] = stringsOf(replaced, { script: "upsert", count: 3 });
+      const [oldUid = "", oldUserCode = "", oldGrantId = "", oldAccountId = ""] = stringsOf(replaced, {
+        script: "upsert",
+        count: 4,
+      });
       // Then what the replaced record had and this one has not. Left undone, they are stale
-      // hints: an index entry that reads as absent, a grant member that revoke skips.
+      // hints: an index entry that reads as absent, a member that revoke or a listing skips.
       await Promise.all([
         releaseIndexes(model, id, {
           uid: oldUid === (write.uid ?? "") ? "" : oldUid,
           userCode: oldUserCode === (write.userCode ?? "") ? "" : oldUserCode,
         }),
         oldGrantId === "" || oldGrantId === write.grantId ? null : redis.zrem(keys.grant(oldGrantId), member),
+        oldAccountId === "" || oldAccountId === write.accountId
+          ? null
+          : redis.zrem(keys.account(model, oldAccountId), id),
       ]);
     },
 
@@ -242,10 +256,11 @@ export function createRedisOidcStorage(options: {
       // The record goes first, in one script: from then on it reads as absent whatever happens
       // to its index entries and grant membership, which follow.
       const taken = await run("take", keys.record(model, id), []);
-      const [uid = "", userCode = "", grantId = ""] = stringsOf(taken, { script: "take", count: 3 });
+      const [uid = "", userCode = "", grantId = "", accountId = ""] = stringsOf(taken, { script: "take", count: 4 });
       await Promise.all([
         releaseIndexes(model, id, { uid, userCode }),
         grantId === "" ? null : redis.zrem(keys.grant(grantId), `${model}:${id}`),
+        accountId === "" ? null : redis.zrem(keys.account(model, accountId), id),
       ]);
     },
 
@@ -265,13 +280,32 @@ export function createRedisOidcStorage(options: {
           const id = member.slice(separator + 1);
           const reply = await run("revoke", keys.record(model, id), [grantId]);
           if (reply === null) return null;
-          const [uid = "", userCode = ""] = stringsOf(reply, { script: "revoke", count: 2 });
-          await releaseIndexes(model, id, { uid, userCode });
+          const [uid = "", userCode = "", accountId = ""] = stringsOf(reply, { script: "revoke", count: 3 });
+          await Promise.all([
+            releaseIndexes(model, id, { uid, userCode }),
+            accountId === "" ? null : redis.zrem(keys.account(model, accountId), id),
+          ]);
           return member;
         }),
       );
       const done = revoked.filter((member) => member !== null);
       if (done.length > 0) await redis.zrem(grantKey, ...done);
+    },
+
+    async listByAccount({ model, accountId }) {
+      // The members whose score (retainUntil) is still ahead; expired ones are pruned by the next
+      // write to the set, or go with it. Each is followed to its record, which must still be live
+      // and this account's: a member left by an interrupted step reads as absent, as an index
+      // entry does, and stays until its score passes or the record is destroyed.
+      const ids = await redis.zrangebyscore(keys.account(model, accountId), `(${clock.now()}`, "+inf");
+      const found = await Promise.all(
+        ids.map(async (id): Promise<OidcListedRecord | null> => {
+          const record = await readRecord(model, id);
+          if (record === null || record.fields.accountId !== accountId) return null;
+          return { id, payload: record.payload, consumedAt: record.consumedAt };
+        }),
+      );
+      return found.filter((record) => record !== null);
     },
   };
 }

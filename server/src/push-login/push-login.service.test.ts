@@ -312,3 +312,63 @@ describe("inbox", () => {
     expect(await inboxIds(setup, setup.ada.id)).toEqual([]);
   });
 });
+
+describe("createAppPush: an app's request (CIBA)", () => {
+  const APP = { name: "Bank call centre", via: "backchannel", bindingMessage: "Call 4711" } as const;
+
+  async function appPush(setup: TestServices, options: { target: string; id: string; source?: string }) {
+    return setup.services.push.createAppPush({
+      target: options.target,
+      source: options.source ?? "app:call-centre",
+      id: options.id,
+      desktop: FAR_DESKTOP,
+      app: APP,
+      oidc: { kind: "ciba", id: `ciba-${options.id}` },
+      expiresAt: setup.clock.now() + 60_000,
+    });
+  }
+
+  it("reaches the person's inbox with the app's message and no numbers; it opens without a number", async () => {
+    const setup = await withAda();
+    const request = await appPush(setup, { target: await setup.services.push.targetFor("ada"), id: "app-push-1" });
+    const [review] = await setup.services.push.inbox({ userId: setup.ada.id, viewer: PHONE });
+    expect(review).toMatchObject({ id: request.id, app: APP, choices: [], risks: [] });
+
+    const withNumber = await appErrorOf(
+      setup.services.push.matchPush({ id: request.id, userId: setup.ada.id, choice: 42, phone: PHONE }),
+    );
+    expect(withNumber.code).toBe("VALIDATION_FAILED");
+    // A refused number is not a wrong one: the request is still open.
+    expect(await statusOf(setup, request.id)).toBe("pending");
+    const opened = await setup.services.push.matchPush({
+      id: request.id,
+      userId: setup.ada.id,
+      choice: undefined,
+      phone: PHONE,
+    });
+    expect(opened.matched).toBe(true);
+  });
+
+  it("makes one request per id however often it is asked, and a newer one from the same app supersedes it", async () => {
+    const setup = await withAda();
+    const target = await setup.services.push.targetFor("ada");
+    const first = await appPush(setup, { target, id: "app-push-1" });
+    expect((await appPush(setup, { target, id: "app-push-1" })).version).toBe(first.version);
+    expect(await inboxIds(setup, setup.ada.id)).toEqual([first.id]);
+
+    const second = await appPush(setup, { target, id: "app-push-2" });
+    expect(await statusOf(setup, first.id)).toBe("superseded");
+    // Another app is another source: it does not replace the call centre's request.
+    const other = await appPush(setup, { target, id: "app-push-3", source: "app:helpdesk" });
+    expect((await inboxIds(setup, setup.ada.id)).sort()).toEqual([second.id, other.id].sort());
+  });
+
+  it("gives an unknown name a stand-in target that is nobody's account", async () => {
+    const setup = await withAda();
+    const target = await setup.services.push.targetFor("nobody");
+    expect(target).toMatch(/^unknown:/);
+    expect(await setup.services.push.targetFor("nobody")).toBe(target);
+    await appPush(setup, { target, id: "app-push-1" });
+    expect(await inboxIds(setup, setup.ada.id)).toEqual([]);
+  });
+});

@@ -9,7 +9,7 @@ import { AppError } from "../app-error.js";
 import type { EventChannel } from "../events/event-channel.js";
 import type { ApprovalCeremonyStart, ApprovalService } from "../login-request/approval.service.js";
 import type { LoginRequestEvents } from "../login-request/login-request.events.js";
-import type { ClientContext, LoginRequestRecord, Store } from "../store/store.js";
+import type { ClientContext, LoginApp, LoginRequestRecord, OidcRequestLink, Store } from "../store/store.js";
 import { hmacToken } from "../tokens.js";
 
 export interface PushLoginService {
@@ -18,6 +18,28 @@ export interface PushLoginService {
    * exists, is paused or is over its limit: the request simply never reaches a phone then.
    */
   createPushLogin(options: { username: string; desktop: ClientContext }): Promise<CreatePushLoginResponse>;
+  /**
+   * Whom a push for `username` goes to: the account's id, or for an unknown name its pseudonym
+   * (`unknown:…`, never an account id), so a caller can treat both alike until the request ends.
+   */
+  targetFor(username: string): Promise<string>;
+  /**
+   * An app's push (OpenID CIBA): like a username-first push, through the same pause, limits
+   * (counted per app instead of per network), swap and inbox, but linked to the app's request
+   * and with the app's binding message to compare instead of a number.
+   */
+  createAppPush(options: {
+    /** From targetFor. */
+    target: string;
+    /** The app, as a limit and swap source ("app:<client id>"). */
+    source: string;
+    /** Derived from the app's request (see LoginRequestService.createOrFindLinked). */
+    id: string;
+    desktop: ClientContext;
+    app: LoginApp;
+    oidc: OidcRequestLink;
+    expiresAt: number;
+  }): Promise<LoginRequestRecord>;
   /** The push requests waiting for this person: at most one per requesting network. */
   inbox(options: { userId: string; viewer: ClientContext }): Promise<PushReview[]>;
   /**
@@ -27,13 +49,17 @@ export interface PushLoginService {
   matchPush(options: {
     id: string;
     userId: string;
-    choice: number;
+    /** The number picked; absent for an app's request, which has no number. */
+    choice: number | undefined;
     phone: ClientContext;
   }): Promise<
     | { matched: true; request: LoginRequestRecord; approval: ApprovalCeremonyStart }
     | { matched: false; request: LoginRequestRecord }
   >;
 }
+
+/** Starts every unknown name's push target; account ids never contain a colon. */
+export const UNKNOWN_TARGET_PREFIX = "unknown:";
 
 /** What push-login/ tells the realtime layer: a push request for the person's phones. */
 export interface PushRequested {
@@ -108,7 +134,7 @@ export function createPushLoginService(deps: {
 
   function targetOf(options: { username: string; userId: string | null }): string {
     if (options.userId !== null) return options.userId;
-    return `unknown:${hmacToken({ key: deps.pseudonymKey, message: `push-target:${options.username}`, bytes: 16 })}`;
+    return `${UNKNOWN_TARGET_PREFIX}${hmacToken({ key: deps.pseudonymKey, message: `push-target:${options.username}`, bytes: 16 })}`;
   }
 
   /** Whether a push from `source` may reach `target` now: not paused, and under both limits. */
@@ -133,31 +159,62 @@ export function createPushLoginService(deps: {
     await store.pausePushes({ userId: actorUserId, until: deps.clock.now() + deps.pauseMs });
   });
 
+  /**
+   * Swaps a new push request in for its (target, source) and tells the phones, unless paused or
+   * limited: then it is swapped in undelivered, so nothing a requester sees changes.
+   */
+  async function announce(options: {
+    request: LoginRequestRecord;
+    target: string;
+    source: string;
+    viewer: ClientContext;
+  }): Promise<void> {
+    const { request, target, source } = options;
+    const delivered = await mayPush(target, source);
+    const previous = await store.swapPendingPush({
+      userId: target,
+      source,
+      loginRequestId: request.id,
+      until: request.expiresAt,
+      delivered,
+    });
+    if (previous !== null && previous !== request.id) await supersede(previous);
+    if (delivered) {
+      await deps.pushEvents.publish({ userId: target, review: toPushReview(request, { viewer: options.viewer }) });
+    }
+  }
+
+  async function targetFor(username: string): Promise<string> {
+    const user = await store.findUserByUsername(username);
+    return targetOf({ username, userId: user?.id ?? null });
+  }
+
   return {
+    targetFor,
+
     async createPushLogin({ username, desktop }) {
-      const user = await store.findUserByUsername(username);
-      const target = targetOf({ username, userId: user?.id ?? null });
+      const target = await targetFor(username);
       const source = networkOf(desktop.ip);
       const matchNumber = twoDigits();
       const { request, desktopSecret } = await deps.logins.createLoginRequest({
         desktop,
         push: { userId: target, matchNumber, choices: choicesFor(matchNumber) },
       });
-      const delivered = await mayPush(target, source);
-      // Swapped in even when it will not be delivered, so that a pause or a spent limit changes
-      // nothing a desktop can see: the older request from this network is superseded either way.
-      const previous = await store.swapPendingPush({
-        userId: target,
-        source,
-        loginRequestId: request.id,
-        until: request.expiresAt,
-        delivered,
-      });
-      if (previous !== null && previous !== request.id) await supersede(previous);
-      if (delivered) {
-        await deps.pushEvents.publish({ userId: target, review: toPushReview(request, { viewer: desktop }) });
-      }
+      await announce({ request, target, source, viewer: desktop });
       return { login: toLoginView(request), desktopSecret, matchNumber };
+    },
+
+    async createAppPush({ target, source, id, desktop, app, oidc, expiresAt }) {
+      const { request, created } = await deps.logins.createOrFindLinked({
+        id,
+        desktop,
+        app,
+        oidc,
+        expiresAt,
+        push: { userId: target, matchNumber: null, choices: [] },
+      });
+      if (created) await announce({ request, target, source, viewer: desktop });
+      return request;
     },
 
     async inbox({ userId, viewer }) {
@@ -175,7 +232,16 @@ export function createPushLoginService(deps: {
     async matchPush({ id, userId, choice, phone }) {
       const proof = { kind: "push", userId } as const;
       const request = await deps.approvals.getForPhone({ id, proof });
-      if (request.push?.matchNumber !== choice) {
+      const expected = request.push?.matchNumber ?? null;
+      if (expected === null ? choice !== undefined : choice === undefined) {
+        throw new AppError(
+          "VALIDATION_FAILED",
+          expected === null
+            ? "This request has no number to pick; compare the app's message instead."
+            : "Pick the number shown on the computer.",
+        );
+      }
+      if (expected !== null && expected !== choice) {
         const denied = await deps.approvals.deny({ id, proof, reason: "number_mismatch", phone, actorUserId: userId });
         return { matched: false, request: denied };
       }

@@ -9,7 +9,8 @@ export type RateLimitedAction =
   | "startApproval"
   | "watchLogin"
   | "pushFromSource"
-  | "pushToUser";
+  | "pushToUser"
+  | "pollAsyncGrant";
 
 export interface RateLimitPolicy {
   points: number;
@@ -34,6 +35,9 @@ export const DEFAULT_RATE_LIMITS: RateLimitPolicies = {
   pushFromSource: { points: 3, durationSeconds: 600 },
   // Per person, from all sources together: the ceiling on how often a phone can be asked.
   pushToUser: { points: 10, durationSeconds: 600 },
+  // Per device code or CIBA request: one token-endpoint poll per interval (RFC 8628 §3.5's
+  // default of 5 s); a faster one is answered slow_down.
+  pollAsyncGrant: { points: 1, durationSeconds: 5 },
 };
 
 /** The default limits, with the push limits the configuration asks for. */

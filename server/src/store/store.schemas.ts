@@ -85,9 +85,23 @@ export const loginRequestRecordSchema = z.object({
   approvedAt: z.number().nullable(),
   redeemBy: z.number().nullable(),
   denyReason: denyReasonSchema.nullable(),
-  push: z.object({ userId: z.string(), matchNumber: z.number().int(), choices: z.array(z.number().int()) }).nullable(),
+  push: z
+    .object({ userId: z.string(), matchNumber: z.number().int().nullable(), choices: z.array(z.number().int()) })
+    .nullable(),
   // Records written before apps could be named have no such field: they were for Countersign.
-  app: z.object({ name: z.string() }).nullable().default(null),
+  app: z
+    .object({
+      name: z.string(),
+      // Before devices and CIBA, every app came through the browser.
+      via: z.enum(["browser", "device", "backchannel"]).default("browser"),
+      bindingMessage: z.string().nullable().default(null),
+    })
+    .nullable()
+    .default(null),
+  oidc: z
+    .object({ kind: z.enum(["device_code", "ciba"]), id: z.string() })
+    .nullable()
+    .default(null),
 }) satisfies z.ZodType<LoginRequestRecord>;
 
 export const sessionRecordSchema = z.object({

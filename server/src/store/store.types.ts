@@ -1,4 +1,4 @@
-import type { ClientContextView, DenyReason, LoginStatus, SessionKind } from "@countersign/shared";
+import type { ClientContextView, DenyReason, LoginReview, LoginStatus, SessionKind } from "@countersign/shared";
 
 /** Where a request or session came from. Same shape as what people are shown. */
 export type ClientContext = ClientContextView;
@@ -74,14 +74,30 @@ export interface LoginRequestRecord {
   denyReason: DenyReason | null;
   /** Set for a push request (DESIGN §3.3): sent straight to this person's phones. */
   push: PushDetails | null;
-  /** The app this sign-in is for, when another app sent the browser here (OpenID Connect). */
-  app: { name: string } | null;
+  /** The app this sign-in is for, when another app asks through Countersign (OpenID Connect). */
+  app: LoginApp | null;
+  /**
+   * The OpenID request this one stands for when no desktop will redeem it: a device code (RFC
+   * 8628) or a CIBA request. Deciding this request settles that one (oidc/oidc.async-grants.ts).
+   */
+  oidc: OidcRequestLink | null;
+}
+
+export type LoginApp = NonNullable<LoginReview["app"]>;
+
+export interface OidcRequestLink {
+  kind: "device_code" | "ciba";
+  /** The oidc-provider record's id (its jti). */
+  id: string;
 }
 
 export interface PushDetails {
   userId: string;
-  /** The two-digit number the desktop shows and the phone must pick. */
-  matchNumber: number;
+  /**
+   * The two-digit number the desktop shows and the phone must pick; null for an app's request
+   * (CIBA), where the app shows its binding message instead.
+   */
+  matchNumber: number | null;
   /** The three numbers the phone offers, the right one among them. */
   choices: number[];
 }

@@ -72,6 +72,7 @@ export function loginRequestRecord(options: {
     denyReason: null,
     push: null,
     app: null,
+    oidc: null,
     ...options.overrides,
   };
 }

@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { brotliCompressSync, brotliDecompressSync, deflateSync, gunzipSync, gzipSync, inflateSync } from "node:zlib";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -14,10 +17,12 @@ import {
   ERROR_CODES,
   ERROR_STATUS,
   loginIdSchema,
+  oidcClientIdSchema,
   loginUnwatchPayloadSchema,
   loginWatchPayloadSchema,
   MAX_BODY_BYTES,
   openApprovalBodySchema,
+  openDeviceApprovalBodySchema,
   passkeySignInVerifyBodySchema,
   pushApproveBodySchema,
   pushDenyBodySchema,
@@ -40,6 +45,7 @@ const SEED = 20_261_127;
 /** Marks fuzzed bodies, so the logs can be searched for any that leaked. */
 const CANARY = "canary-5f3a";
 const ACK_TIMEOUT_MS = 2_000;
+const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 
 interface Schema {
   safeParse(input: unknown): { success: boolean };
@@ -51,8 +57,8 @@ interface RouteSpec {
   body: Schema | null;
   /** A body the route accepts: a transport fault must stop it before the route sees it. */
   sample?: object;
-  /** Which ids a path parameter takes: login ids, or any string the store may hold. */
-  id?: "login" | "opaque";
+  /** Which ids a path parameter takes: login ids, an app's client id, or any string the store may hold. */
+  id?: "login" | "client" | "opaque";
   /** False for a path the server does not serve: it must still answer a clean 404. */
   served?: false;
 }
@@ -67,6 +73,11 @@ const ROUTES = {
   loginApprove: { methods: ["POST"], body: approveBodySchema, id: "login" },
   loginDeny: { methods: ["POST"], body: denyBodySchema, id: "login" },
   approvalsOpen: { methods: ["POST"], body: openApprovalBodySchema, sample: { userCode: "2345-6789" } },
+  approvalsOpenDevice: {
+    methods: ["POST"],
+    body: openDeviceApprovalBodySchema,
+    sample: { userCode: "BCD-FGH-JKL" },
+  },
   enrolmentOptions: {
     methods: ["POST"],
     body: enrolmentOptionsBodySchema,
@@ -88,6 +99,8 @@ const ROUTES = {
   pushApprove: { methods: ["POST"], body: pushApproveBodySchema, id: "login" },
   pushDeny: { methods: ["POST"], body: pushDenyBodySchema, id: "login" },
   approverPasskey: { methods: ["DELETE"], body: null, id: "opaque" },
+  approverApps: { methods: ["GET"], body: null },
+  approverApp: { methods: ["DELETE"], body: null, id: "client" },
 } satisfies Record<keyof typeof API_PATHS, RouteSpec>;
 
 type Route = keyof typeof API_PATHS;
@@ -336,13 +349,19 @@ interface LogLine {
 }
 
 let server: TestServer;
+let clientsDir: string;
 let recording: RecordingStore;
 let phone: HttpClient;
 const logs: LogLine[] = [];
 const logWaiters: (() => void)[] = [];
 
 beforeAll(async () => {
+  // With an app that uses the device grant, so that its routes on the phone's side are served too.
+  clientsDir = mkdtempSync(path.join(tmpdir(), "countersign-fuzz-"));
+  const tv = { client_id: "tv", client_name: "TV", token_endpoint_auth_method: "none", grant_types: [DEVICE_GRANT] };
+  writeFileSync(path.join(clientsDir, "clients.json"), JSON.stringify([tv]));
   server = await startTestServer({
+    env: { OIDC_CLIENTS_FILE: path.join(clientsDir, "clients.json") },
     store: (clock) => (recording = createRecordingStore(createMemoryStore({ clock }))).store,
     logSink: {
       write(raw: string) {
@@ -361,6 +380,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
+  rmSync(clientsDir, { recursive: true, force: true });
 });
 
 afterEach(async () => {
@@ -599,9 +619,14 @@ describe("fuzzed malformed input never gets a 5xx, a crash or a change of state"
       fc.asyncProperty(caseArb, async ({ endpoint, param, caller }) => {
         const spec = specOf(endpoint);
         const decoded = decodesAsUri(param) ? decodeURIComponent(param) : null;
-        const isOpaqueId = decoded !== null && new RegExp(`^[A-Za-z0-9_-]{1,${OPAQUE_ID_MAX_LENGTH}}$`).test(decoded);
-        // An opaque id (a passkey's, a session's) is any base64url string: a signed-in phone
-        // sending one would be asking, properly, to remove a passkey that isn't there.
+        const isOpaqueId =
+          decoded !== null &&
+          (spec.id === "client"
+            ? oidcClientIdSchema.safeParse(decoded).success
+            : new RegExp(`^[A-Za-z0-9_-]{1,${OPAQUE_ID_MAX_LENGTH}}$`).test(decoded));
+        // An opaque id (a passkey's, a session's) is any base64url string, and a client id any of
+        // its characters: a signed-in phone sending one would be asking, properly, to remove a
+        // passkey (or an app's access) that isn't there.
         fc.pre(decoded === null || spec.id === "login" || !isOpaqueId || caller.cookie !== "phone");
         if (spec.id === "login" && decoded !== null) fc.pre(!loginIdSchema.safeParse(decoded).success);
         const mark = markNow();

@@ -31,11 +31,13 @@ async function outcomeOf(promise: Promise<unknown>): Promise<string> {
 /**
  * The behaviour every OidcStorage must have, asserted through the adapter oidc-provider calls
  * (its interface: upsert, find, findByUid, findByUserCode, consume, destroy, revokeByGrantId)
- * and measured by the fake clock alone. Memory, Redis and a Redis Cluster each run it.
+ * and measured by the fake clock alone; and the one lookup the library never makes, an
+ * account's Grants, asked of the storage itself. Memory, Redis and a Redis Cluster each run it.
  */
 export function describeOidcAdapterContract(name: string, make: (clock: FakeClock) => OidcStorage): void {
   describe(`OpenID adapter contract: ${name}`, () => {
     let clock: FakeClock;
+    let storage: OidcStorage;
     let Adapter: AdapterClass;
     let adapters: Map<string, OidcAdapter>;
     /** The adapter of one model, as the library keeps one per model. */
@@ -49,7 +51,8 @@ export function describeOidcAdapterContract(name: string, make: (clock: FakeCloc
 
     beforeEach(() => {
       clock = createFakeClock({ start: T0 });
-      Adapter = createOidcAdapterFactory({ storage: make(clock), clock, graceSeconds: GRACE_SECONDS });
+      storage = make(clock);
+      Adapter = createOidcAdapterFactory({ storage, clock, graceSeconds: GRACE_SECONDS });
       adapters = new Map();
     });
 
@@ -412,6 +415,91 @@ export function describeOidcAdapterContract(name: string, make: (clock: FakeCloc
         await model("AccessToken").upsert("a1", payloadOf("AccessToken", "a1", { grantId: "g1" }), 600);
         await model("AccessToken").revokeByGrantId("g-unknown");
         expect(await model("AccessToken").find("a1")).toBeDefined();
+      });
+    });
+
+    describe("listByAccount (an account's Grants)", () => {
+      /** A Grant as the library saves one: its accountId and clientId, what was granted. */
+      const grantOf = (jti: string, extra: Record<string, unknown> = {}): Payload =>
+        payloadOf("Grant", jti, { openid: { scope: "openid profile" }, ...extra });
+      const grantsOf = async (accountId: string): Promise<{ id: string; payload: unknown }[]> =>
+        (await storage.listByAccount({ model: "Grant", accountId }))
+          .map(({ id, payload }) => ({ id, payload }))
+          .sort((a, b) => a.id.localeCompare(b.id));
+
+      it("lists every live Grant of the account, as saved, and no other account's", async () => {
+        await model("Grant").upsert("g1", grantOf("g1"), 3600);
+        await model("Grant").upsert("g2", grantOf("g2", { clientId: "tv" }), 3600);
+        await model("Grant").upsert("g3", grantOf("g3", { accountId: "u2" }), 3600);
+        expect(await grantsOf("u1")).toEqual([
+          { id: "g1", payload: grantOf("g1") },
+          { id: "g2", payload: grantOf("g2", { clientId: "tv" }) },
+        ]);
+        expect(await grantsOf("u2")).toEqual([{ id: "g3", payload: grantOf("g3", { accountId: "u2" }) }]);
+        expect(await grantsOf("u-never")).toEqual([]);
+      });
+
+      it("lists a Grant saved again once, as last saved", async () => {
+        await model("Grant").upsert("g1", grantOf("g1"), 3600);
+        const widened = grantOf("g1", { openid: { scope: "openid profile offline_access" } });
+        await model("Grant").upsert("g1", widened, 3600);
+        expect(await grantsOf("u1")).toEqual([{ id: "g1", payload: widened }]);
+      });
+
+      it("lists only Grants: the tokens and sessions of the account carry its id too", async () => {
+        await model("AccessToken").upsert("a1", payloadOf("AccessToken", "a1", { grantId: "g1" }), 600);
+        await model("Session").upsert("s1", payloadOf("Session", "s1", { uid: "uid-1" }), 600);
+        expect(await grantsOf("u1")).toEqual([]);
+        expect(await storage.listByAccount({ model: "AccessToken", accountId: "u1" })).toEqual([]);
+      });
+
+      it("stops listing a Grant once its expiresIn and the grace have passed, and keeps the others", async () => {
+        await model("Grant").upsert("short", grantOf("short"), 600);
+        await model("Grant").upsert("long", grantOf("long"), 3600);
+        const forever = grantOf("forever");
+        delete forever.exp;
+        await model("Grant").upsert("forever", forever);
+        clock.advance((600 + GRACE_SECONDS) * 1000 - 1);
+        expect((await grantsOf("u1")).map(({ id }) => id)).toEqual(["forever", "long", "short"]);
+        clock.advance(1);
+        expect((await grantsOf("u1")).map(({ id }) => id)).toEqual(["forever", "long"]);
+        clock.advance(400 * 24 * 60 * 60 * 1000);
+        expect((await grantsOf("u1")).map(({ id }) => id)).toEqual(["forever"]);
+      });
+
+      it("follows a Grant saved again with a longer expiresIn", async () => {
+        await model("Grant").upsert("g1", grantOf("g1"), 60);
+        clock.advance(30_000);
+        await model("Grant").upsert("g1", grantOf("g1"), 3600);
+        clock.advance((60 + GRACE_SECONDS) * 1000);
+        expect((await grantsOf("u1")).map(({ id }) => id)).toEqual(["g1"]);
+      });
+
+      it("stops listing a destroyed Grant, and lists one saved after an expired one was dropped", async () => {
+        await model("Grant").upsert("g1", grantOf("g1"), 3600);
+        await model("Grant").upsert("g2", grantOf("g2"), 60);
+        await model("Grant").destroy("g1");
+        expect((await grantsOf("u1")).map(({ id }) => id)).toEqual(["g2"]);
+        clock.advance((60 + GRACE_SECONDS) * 1000);
+        expect(await grantsOf("u1")).toEqual([]);
+        await model("Grant").upsert("g3", grantOf("g3"), 3600);
+        expect((await grantsOf("u1")).map(({ id }) => id)).toEqual(["g3"]);
+      });
+
+      it("lists a Grant under the account it was last saved with", async () => {
+        await model("Grant").upsert("g1", grantOf("g1"), 3600);
+        await model("Grant").upsert("g1", grantOf("g1", { accountId: "u2" }), 3600);
+        expect(await grantsOf("u1")).toEqual([]);
+        expect((await grantsOf("u2")).map(({ id }) => id)).toEqual(["g1"]);
+      });
+
+      it("keeps listing a Grant whose tokens were revoked: only destroy removes it", async () => {
+        await model("Grant").upsert("g1", grantOf("g1"), 3600);
+        await model("AccessToken").upsert("a1", payloadOf("AccessToken", "a1", { grantId: "g1" }), 600);
+        await model("AccessToken").revokeByGrantId("g1");
+        expect((await grantsOf("u1")).map(({ id }) => id)).toEqual(["g1"]);
+        await model("Grant").destroy("g1");
+        expect(await grantsOf("u1")).toEqual([]);
       });
     });
   });

@@ -6,6 +6,7 @@ import {
   createOidcAdapterFactory,
   createRedisClusterClient,
   createRedisOidcStorage,
+  type OidcStorage,
 } from "@countersign/server";
 import { createFakeClock, type FakeClock } from "@countersign/server/testing";
 import { startRedisCluster, type RedisCluster } from "../support/redis-cluster.js";
@@ -54,12 +55,13 @@ describe.skipIf(redisUrl === null)("OpenID storage in Redis", () => {
   describe("keys and lifetimes", () => {
     let clock: FakeClock;
     let prefix: string;
+    let storage: OidcStorage;
     let Adapter: ReturnType<typeof createOidcAdapterFactory>;
 
     beforeEach(() => {
       clock = createFakeClock({ start: T0 });
       prefix = uniquePrefix();
-      const storage = createRedisOidcStorage({ redis, clock, keyPrefix: prefix });
+      storage = createRedisOidcStorage({ redis, clock, keyPrefix: prefix });
       Adapter = createOidcAdapterFactory({ storage, clock, graceSeconds: GRACE_SECONDS });
     });
 
@@ -74,10 +76,11 @@ describe.skipIf(redisUrl === null)("OpenID storage in Redis", () => {
       await new Adapter("Grant").upsert("g1", payloadOf("Grant", "g1"));
     }
 
-    it("writes one key per record, index entry and grant, all under <prefix>oidc:", async () => {
+    it("writes one key per record, index entry, grant and account, all under <prefix>oidc:", async () => {
       await saveOneOfEach();
       expect(await scanKeys(redis, `${prefix}*`)).toEqual(
         [
+          "oidc:account:Grant:u1",
           "oidc:grant:g1",
           "oidc:record:AccessToken:a1",
           "oidc:record:DeviceCode:d1",
@@ -108,6 +111,18 @@ describe.skipIf(redisUrl === null)("OpenID storage in Redis", () => {
         expect(left, key).toBeGreaterThan(ms - 5_000);
       }
       expect(await redis.pttl(`${prefix}oidc:record:Grant:g1`)).toBe(-1);
+      expect(await redis.pttl(`${prefix}oidc:account:Grant:u1`)).toBe(-1);
+    });
+
+    it("gives an account's set the Redis TTL of its longest-lived Grant, and prunes expired ones on a write", async () => {
+      await new Adapter("Grant").upsert("g1", payloadOf("Grant", "g1"), 600);
+      await new Adapter("Grant").upsert("g2", payloadOf("Grant", "g2"), 3600);
+      const left = await redis.pttl(`${prefix}oidc:account:Grant:u1`);
+      expect(left).toBeLessThanOrEqual(3_660_000);
+      expect(left).toBeGreaterThan(3_655_000);
+      clock.advance(3_000_000);
+      await new Adapter("Grant").upsert("g3", payloadOf("Grant", "g3"), 60);
+      expect((await redis.zrange(`${prefix}oidc:account:Grant:u1`, "0", "-1")).sort()).toEqual(["g2", "g3"]);
     });
 
     it("leaves no key behind once every record is destroyed or revoked", async () => {
@@ -166,6 +181,15 @@ describe.skipIf(redisUrl === null)("OpenID storage in Redis", () => {
         "RefreshToken:r58",
         "RefreshToken:r59",
       ]);
+    });
+
+    it("lists nothing for a member of an account's set whose record is gone or another account's", async () => {
+      // What an upsert interrupted between its steps leaves behind: a hint, never a Grant.
+      await redis.zadd(`${prefix}oidc:account:Grant:u1`, "+inf", "ghost");
+      await new Adapter("Grant").upsert("g2", payloadOf("Grant", "g2", { accountId: "u2" }), 600);
+      await redis.zadd(`${prefix}oidc:account:Grant:u1`, "+inf", "g2");
+      expect(await storage.listByAccount({ model: "Grant", accountId: "u1" })).toEqual([]);
+      expect((await storage.listByAccount({ model: "Grant", accountId: "u2" })).map(({ id }) => id)).toEqual(["g2"]);
     });
 
     it("lets one of 20 consumers win across processes, each with its own connection", async () => {
@@ -269,6 +293,28 @@ describe.skipIf(!redisServerAvailable())("OpenID storage on a Redis Cluster", ()
   describeOidcAdapterContract("redis cluster", (clock) =>
     createRedisOidcStorage({ redis: client, clock, keyPrefix: uniquePrefix() }),
   );
+
+  it("lists an account's Grants spread over the masters", async () => {
+    const clock = createFakeClock({ start: T0 });
+    const prefix = uniquePrefix();
+    const storage = createRedisOidcStorage({ redis: client, clock, keyPrefix: prefix });
+    const Adapter = createOidcAdapterFactory({ storage, clock, graceSeconds: GRACE_SECONDS });
+    const ids = Array.from({ length: 12 }, (_, index) => `g${index}`);
+    for (const id of ids) await new Adapter("Grant").upsert(id, payloadOf("Grant", id), 3600);
+    const owners = new Set(
+      await Promise.all(
+        ids.map(async (id) => {
+          const slot = Number(await client.call("CLUSTER", "KEYSLOT", `${prefix}oidc:record:Grant:${id}`));
+          return client.slots[slot]?.[0];
+        }),
+      ),
+    );
+    expect(owners.size).toBeGreaterThan(1);
+    const listed = await storage.listByAccount({ model: "Grant", accountId: "u1" });
+    expect(listed.map(({ id }) => id).sort()).toEqual([...ids].sort());
+    await Promise.all(ids.map((id) => new Adapter("Grant").destroy(id)));
+    expect(await storage.listByAccount({ model: "Grant", accountId: "u1" })).toEqual([]);
+  });
 
   it("spreads one grant's records over the masters, and still revokes them all", async () => {
     const clock = createFakeClock({ start: T0 });

@@ -3,16 +3,17 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as oidc from "openid-client";
-import {
-  API_PATHS,
-  INTERACTION_PATHS,
-  parseInteractionPath,
-  type CreateLoginResponse,
-  type InteractionDetailsResponse,
-  type InteractionRedirectResponse,
-} from "@countersign/shared";
-import { approveOpened, enrolPhone, openFromQr } from "../support/flows.js";
+import { API_PATHS, INTERACTION_PATHS, parseInteractionPath } from "@countersign/shared";
+import { enrolPhone } from "../support/flows.js";
 import { DESKTOP_UA, HttpClient, PHONE_UA } from "../support/http-client.js";
+import {
+  discoverProvider,
+  followRedirects,
+  interactionDetails as details,
+  signInToApp,
+  signInWithQr,
+  submitInteraction as submit,
+} from "../support/oidc-sign-in.js";
 import { SoftAuthenticator } from "../support/soft-authenticator.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -48,79 +49,25 @@ afterEach(async () => {
   await server.close();
 });
 
-async function discover(): Promise<oidc.Configuration> {
-  return oidc.discovery(new URL(`${server.origin}/oidc`), CLIENT.client_id, CLIENT.client_secret, undefined, {
-    execute: [oidc.allowInsecureRequests],
-  });
+/** The app's view of the provider, as the "notes" client. */
+function discover(): Promise<oidc.Configuration> {
+  return discoverProvider(server.origin, CLIENT);
 }
 
-/** Follows redirects by hand, as a browser would, until one leaves this server or reaches a page. */
-async function follow(browser: HttpClient, url: string): Promise<string> {
-  let next = url;
-  for (let hop = 0; hop < 10; hop += 1) {
-    const response = await browser.request("GET", next);
-    const location = response.headers.get("location");
-    if (response.status < 300 || response.status >= 400 || location === null) return next;
-    next = new URL(location, next).toString();
-    if (!next.startsWith(server.origin)) return next;
-    if (parseInteractionPath(new URL(next).pathname) !== null) return next;
-  }
-  throw new Error(`too many redirects from ${url}`);
+function follow(browser: HttpClient, url: string): Promise<string> {
+  return followRedirects(browser, url, server.origin);
 }
 
-/** The desktop signs in with the app's QR code, approved on the phone, which names the app. */
-async function signInWithQr(desktop: HttpClient, uid: string): Promise<void> {
-  const created = await desktop.post<CreateLoginResponse>(INTERACTION_PATHS.logins(uid), {});
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const login = created.body;
-  const opened = await openFromQr(phone, login);
-  expect(opened.review.app).toEqual({ name: "Notes" });
-  const approved = await approveOpened(phone, authenticator, opened);
-  expect(approved.status).toBe(200);
-  const redeemed = await desktop.post(API_PATHS.loginRedeem(login.login.id), { desktopSecret: login.desktopSecret });
-  expect(redeemed.status).toBe(200);
-}
-
-async function details(browser: HttpClient, uid: string): Promise<InteractionDetailsResponse> {
-  const response = await browser.get<InteractionDetailsResponse>(INTERACTION_PATHS.details(uid));
-  expect(response.status, JSON.stringify(response.body)).toBe(200);
-  return response.body;
-}
-
-async function submit(browser: HttpClient, path: string): Promise<string> {
-  const response = await browser.post<InteractionRedirectResponse>(path, {});
-  expect(response.status, JSON.stringify(response.body)).toBe(200);
-  return response.body.redirectTo;
-}
-
-/**
- * The whole browser side of a first sign-in to the app: its authorization request (PKCE, state),
- * the QR sign-in on the page, then the consent step answered with `answer`. Resolves with where
- * the browser is sent back to the app, and what the app needs to redeem it.
- */
-async function signInToApp(
+/** Olga's first sign-in to Notes in a new browser, answering the consent step with `answer`. */
+function signInToNotes(
   config: oidc.Configuration,
   options: { answer: "consent" | "abort" },
-): Promise<{ browser: HttpClient; start: URL; callback: URL; verifier: string; state: string }> {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const browser = new HttpClient(server.origin, { userAgent: DESKTOP_UA });
-  const start = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: CLIENT.redirect_uris[0]!,
-    scope: "openid",
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: "S256",
-    state,
+): ReturnType<typeof signInToApp> {
+  return signInToApp({ origin: server.origin, phone, authenticator }, config, {
+    appName: CLIENT.client_name,
+    redirectUri: CLIENT.redirect_uris[0]!,
+    answer: options.answer,
   });
-  const loginUid = parseInteractionPath(new URL(await follow(browser, start.toString())).pathname)!;
-  await signInWithQr(browser, loginUid);
-  const consentUid = parseInteractionPath(
-    new URL(await follow(browser, await submit(browser, INTERACTION_PATHS.login(loginUid)))).pathname,
-  )!;
-  const answer =
-    options.answer === "consent" ? INTERACTION_PATHS.consent(consentUid) : INTERACTION_PATHS.abort(consentUid);
-  const callback = new URL(await follow(browser, await submit(browser, answer)));
-  return { browser, start, callback, verifier, state };
 }
 
 describe("Countersign as an OpenID Provider: authorization code with PKCE", () => {
@@ -158,7 +105,10 @@ describe("Countersign as an OpenID Provider: authorization code with PKCE", () =
     // Not signed in yet: the step cannot be finished.
     expect((await browser.post(INTERACTION_PATHS.login(loginUid), {})).status).toBe(401);
 
-    await signInWithQr(browser, loginUid);
+    await signInWithQr(
+      { origin: server.origin, phone, authenticator },
+      { desktop: browser, uid: loginUid, appName: "Notes" },
+    );
     const consentPage = await follow(browser, await submit(browser, INTERACTION_PATHS.login(loginUid)));
     const consentUid = parseInteractionPath(new URL(consentPage).pathname)!;
     expect(await details(browser, consentUid)).toMatchObject({ prompt: "consent", client: { name: "Notes" } });
@@ -199,7 +149,7 @@ describe("Countersign as an OpenID Provider: authorization code with PKCE", () =
 
   it("refuses a code with the wrong PKCE verifier, and a replayed code, with the OAuth errors", async () => {
     const config = await discover();
-    const { callback, verifier, state } = await signInToApp(config, { answer: "consent" });
+    const { callback, verifier, state } = await signInToNotes(config, { answer: "consent" });
 
     const wrong = await oidc
       .authorizationCodeGrant(config, callback, {
@@ -226,14 +176,14 @@ describe("Countersign as an OpenID Provider: authorization code with PKCE", () =
   });
 
   it("sends the person back to the app with access_denied when they cancel at consent", async () => {
-    const { callback, state } = await signInToApp(await discover(), { answer: "abort" });
+    const { callback, state } = await signInToNotes(await discover(), { answer: "abort" });
     expect(callback.searchParams.get("error")).toBe("access_denied");
     expect(callback.searchParams.get("state")).toBe(state);
   });
 
   it("at an app's logout, 'Yes, sign me out' also ends the browser's Countersign session", async () => {
     const config = await discover();
-    const { browser, start, callback, verifier, state } = await signInToApp(config, { answer: "consent" });
+    const { browser, start, callback, verifier, state } = await signInToNotes(config, { answer: "consent" });
     const tokens = await oidc.authorizationCodeGrant(config, callback, {
       pkceCodeVerifier: verifier,
       expectedState: state,

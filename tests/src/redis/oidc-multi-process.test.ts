@@ -8,8 +8,12 @@ import {
   parseInteractionPath,
   type CreateLoginResponse,
   type InteractionRedirectResponse,
+  type InboxResponse,
+  type OpenApprovalResponse,
+  type PushMatchResponse,
   API_PATHS,
 } from "@countersign/shared";
+import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import { approveOpened, enrolPhone, openFromQr } from "../support/flows.js";
 import { DESKTOP_UA, HttpClient, PHONE_UA } from "../support/http-client.js";
 import { redisServerAvailable, startRedisServer, type RedisServer } from "../support/redis-server.js";
@@ -25,6 +29,19 @@ const CLIENT = {
   redirect_uris: ["http://localhost:4000/callback"],
 };
 
+const TV = {
+  client_id: "notes-tv",
+  client_name: "Notes on the TV",
+  token_endpoint_auth_method: "none",
+  grant_types: ["urn:ietf:params:oauth:grant-type:device_code"],
+};
+const CALL_CENTRE = {
+  client_id: "call-centre",
+  client_name: "Bank call centre",
+  client_secret: "a-long-enough-secret-for-the-call-centre-0123456789",
+  grant_types: ["urn:openid:params:grant-type:ciba"],
+};
+
 let redis: RedisServer;
 let dir: string;
 const processes: ServerProcess[] = [];
@@ -36,7 +53,7 @@ describe.skipIf(!redisServerAvailable())("the OpenID Provider on two processes s
   beforeAll(async () => {
     redis = await startRedisServer();
     dir = mkdtempSync(path.join(tmpdir(), "countersign-oidc-mp-"));
-    writeFileSync(path.join(dir, "clients.json"), JSON.stringify([CLIENT]));
+    writeFileSync(path.join(dir, "clients.json"), JSON.stringify([CLIENT, TV, CALL_CENTRE]));
   });
 
   afterEach(async () => {
@@ -123,5 +140,75 @@ describe.skipIf(!redisServerAvailable())("the OpenID Provider on two processes s
     expect(tokens.claims()).toMatchObject({ amr: ["hwk", "mfa"] });
     const info = await oidc.fetchUserInfo(onB, tokens.access_token, tokens.claims()!.sub);
     expect(info).toMatchObject({ preferred_username: "mira", name: "Mira" });
+  });
+
+  it("device and CIBA requests made on A are approved through B and collected on A", async () => {
+    const env = {
+      REDIS_URL: redis.url,
+      PUBLIC_ORIGIN: ORIGIN,
+      REDIS_KEY_PREFIX: "oidc-mp-async:",
+      OIDC_CLIENTS_FILE: path.join(dir, "clients.json"),
+    };
+    const [a, b] = await Promise.all([startServerProcess({ env }), startServerProcess({ env })]);
+    processes.push(a, b);
+    const phone = new HttpClient(b.url, { userAgent: PHONE_UA, origin: ORIGIN });
+    const authenticator = new SoftAuthenticator({ origin: ORIGIN });
+    const { user } = await enrolPhone(phone, authenticator, { username: "mira", displayName: "Mira" });
+    const onA = (client: { client_id: string; client_secret?: string }) =>
+      oidc.discovery(new URL(`${ORIGIN}/oidc`), client.client_id, client.client_secret, undefined, {
+        execute: [oidc.allowInsecureRequests],
+        [oidc.customFetch]: (url, options) => fetch(via(a, url), options),
+      });
+    const collect = async (config: oidc.Configuration, grant: string, params: Record<string, string>) => {
+      try {
+        return (await oidc.genericGrantRequest(config, grant, params)).claims()?.sub;
+      } catch (error) {
+        if (error instanceof oidc.ResponseBodyError) return error.error;
+        throw error;
+      }
+    };
+
+    // The TV asks A; the phone opens and approves on B; A hands out the tokens.
+    const tv = await onA(TV);
+    const device = await oidc.initiateDeviceAuthorization(tv, { scope: "openid" });
+    const deviceGrant = "urn:ietf:params:oauth:grant-type:device_code";
+    expect(await collect(tv, deviceGrant, { device_code: device.device_code })).toBe("authorization_pending");
+    // The poll interval is counted in Redis: B knows A was just polled.
+    const fromB = await fetch(`${b.url}/oidc/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: deviceGrant, device_code: device.device_code, client_id: TV.client_id }),
+    });
+    expect(((await fromB.json()) as { error: string }).error).toBe("slow_down");
+    const opened = await phone.post<OpenApprovalResponse>(API_PATHS.approvalsOpenDevice, {
+      userCode: device.user_code,
+    });
+    expect(opened.status, JSON.stringify(opened.body)).toBe(200);
+    expect((await approveOpened(phone, authenticator, opened.body)).status).toBe(200);
+    expect(await collect(tv, deviceGrant, { device_code: device.device_code })).toBe(user.id);
+
+    // The call centre asks A; the phone's inbox on B has it; approved on B, collected on A.
+    const callCentre = await onA(CALL_CENTRE);
+    const ciba = await oidc.initiateBackchannelAuthentication(callCentre, {
+      scope: "openid",
+      login_hint: "mira",
+      binding_message: "Call 4711",
+    });
+    const inbox = await phone.get<InboxResponse>(API_PATHS.approverInbox);
+    const review = inbox.body.requests.find((request) => request.app?.bindingMessage === "Call 4711");
+    expect(review).toBeDefined();
+    const matched = await phone.post<PushMatchResponse>(API_PATHS.pushMatch(review!.id), {});
+    if (!matched.body.matched) throw new Error("the app's request did not open");
+    const credential = await authenticator.getAssertion(
+      matched.body.approval.options as unknown as PublicKeyCredentialRequestOptionsJSON,
+    );
+    const approved = await phone.post(API_PATHS.pushApprove(review!.id), {
+      ceremonyId: matched.body.approval.ceremonyId,
+      credential,
+    });
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(await collect(callCentre, "urn:openid:params:grant-type:ciba", { auth_req_id: ciba.auth_req_id })).toBe(
+      user.id,
+    );
   });
 });

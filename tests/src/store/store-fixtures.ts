@@ -53,6 +53,7 @@ export function loginRequest(id: string, overrides: Partial<LoginRequestRecord> 
     denyReason: null,
     push: null,
     app: null,
+    oidc: null,
     ...overrides,
   };
 }

@@ -31,6 +31,8 @@ export const RELAXED_RATE_LIMITS: RateLimitPolicies = {
   watchLogin: { points: 10_000, durationSeconds: 60 },
   pushFromSource: { points: 10_000, durationSeconds: 60 },
   pushToUser: { points: 10_000, durationSeconds: 60 },
+  // Protocol, not protection: a device or CIBA poll within 5 s hears slow_down (RFC 8628 §3.5).
+  pollAsyncGrant: { points: 1, durationSeconds: 5 },
 };
 
 /**
