@@ -4,7 +4,6 @@ import {
   parseApproverEnrolFragment,
   parseApproverLoginFragment,
   typedCodeKind,
-  type LoginReview,
 } from "@countersign/shared";
 import { AccountView } from "./account-view.js";
 import { PushCard } from "./push-card.js";
@@ -12,6 +11,7 @@ import { ScanView } from "./scan-view.js";
 import { useInbox } from "./use-inbox.js";
 import { JoinWithLink } from "./second-phone.js";
 import { useAccount } from "./use-account.js";
+import { reviewTitle } from "./review-title.js";
 import { useApproval, type ApprovalTarget } from "./use-approval.js";
 
 function useHash(): string {
@@ -47,19 +47,6 @@ function approvalTargetOf(hash: string): ApprovalTarget | null {
   if (link !== null) return { kind: "login", body: link };
   const device = parseApproverDeviceFragment(hash);
   return device === null ? null : { kind: "device", userCode: device.userCode };
-}
-
-/** "Sign in to Notes on a computer?": what is asking, in the person's words. */
-export function reviewTitle(review: Pick<LoginReview, "app">): string {
-  if (review.app === null) return "Sign in on a computer?";
-  switch (review.app.via) {
-    case "browser":
-      return `Sign in to ${review.app.name} on a computer?`;
-    case "device":
-      return `Sign in to ${review.app.name} on a TV or other device?`;
-    case "backchannel":
-      return `Sign in to ${review.app.name}?`;
-  }
 }
 
 function Home(props: { onCode: (target: ApprovalTarget) => void }): React.JSX.Element {

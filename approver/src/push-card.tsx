@@ -2,6 +2,7 @@ import { startAuthentication } from "@simplewebauthn/browser";
 import { useState } from "react";
 import { API_PATHS, type ApprovalCeremony, type PushMatchResponse, type PushReview } from "@countersign/shared";
 import { ApiError, callApi } from "./api-client.js";
+import { reviewTitle } from "./review-title.js";
 
 type Step = { step: "choose" } | { step: "confirm"; approval: ApprovalCeremony };
 
@@ -60,8 +61,8 @@ export function PushCard(props: { review: PushReview; onDone: (message: string) 
   };
 
   return (
-    <article className="push-card" aria-label="Sign-in request">
-      <h2>{review.app === null ? "Sign in on a computer?" : `Sign in to ${review.app.name}?`}</h2>
+    <article className="push-card" aria-labelledby={`push-title-${review.id}`}>
+      <h2 id={`push-title-${review.id}`}>{reviewTitle(review)}</h2>
       {review.app?.via === "backchannel" ? (
         <p>
           Asked by {review.app.name} · {new Date(review.createdAt).toLocaleTimeString()}
@@ -82,7 +83,7 @@ export function PushCard(props: { review: PushReview; onDone: (message: string) 
             </p>
           )}
           <button onClick={() => choose(undefined)} disabled={busy}>
-            Continue
+            {review.app?.bindingMessage == null ? "Review the request" : "It matches: continue"}
           </button>
         </>
       ) : state.step === "choose" ? (

@@ -185,6 +185,7 @@ export function createApp(deps: AppDeps): App {
         provider: oidc.provider,
         sessions,
         logins,
+        push,
         rateLimits,
         publicOrigin: config.publicOrigin,
         secureCookies,

@@ -10,6 +10,8 @@ export const INTERACTION_PATHS = {
   details: (uid: string) => `${INTERACTION_BASE_PATH}${encodeURIComponent(uid)}/details`,
   /** A QR sign-in like /api/logins, but naming the app on the phone. */
   logins: (uid: string) => `${INTERACTION_BASE_PATH}${encodeURIComponent(uid)}/logins`,
+  /** A push sign-in like /api/push-logins, but naming the app on the phone. */
+  pushLogins: (uid: string) => `${INTERACTION_BASE_PATH}${encodeURIComponent(uid)}/push-logins`,
   login: (uid: string) => `${INTERACTION_BASE_PATH}${encodeURIComponent(uid)}/login`,
   consent: (uid: string) => `${INTERACTION_BASE_PATH}${encodeURIComponent(uid)}/consent`,
   abort: (uid: string) => `${INTERACTION_BASE_PATH}${encodeURIComponent(uid)}/abort`,

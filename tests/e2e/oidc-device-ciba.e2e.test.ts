@@ -216,14 +216,14 @@ describe.skipIf(!chromiumAvailable())("sign-ins that start away from a browser, 
     const ciba = { type: CIBA_GRANT, parameters: { auth_req_id: started.auth_req_id } };
     expect(await poll(config, ciba)).toEqual({ error: "authorization_pending" });
 
-    const card = phone.getByRole("article", { name: "Sign-in request" });
+    const card = phone.getByRole("article", { name: "Sign in to Bank call centre?" });
     await card.getByRole("heading", { name: "Sign in to Bank call centre?" }).waitFor();
     await card.getByText("Bank call centre says it shows: Call 4711").waitFor();
-    // An app's request has no number to pick: only Continue, and the way out.
-    expect(await card.getByRole("button").allInnerTexts()).toEqual(["Continue", "This wasn't me"]);
+    // An app's request has no number to pick: only the message to compare, and the way out.
+    expect(await card.getByRole("button").allInnerTexts()).toEqual(["It matches: continue", "This wasn't me"]);
     await snapshot(phone, "ciba-phone-card");
 
-    await card.getByRole("button", { name: "Continue" }).click();
+    await card.getByRole("button", { name: "It matches: continue" }).click();
     await card.getByRole("button", { name: "Approve" }).click();
     await phone.getByRole("status").filter({ hasText: "Approved." }).waitFor();
     // Decided here, so it leaves the inbox.

@@ -247,7 +247,7 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
     await snapshot(desktop, "desktop-push");
 
     // The request appears on the phone by itself, without a reload.
-    const card = phone.getByRole("article", { name: "Sign-in request" });
+    const card = phone.getByRole("article", { name: "Sign in on a computer?" });
     await card.waitFor();
     await snapshot(phone, "phone-push");
     await card.getByRole("button", { name: matchNumber, exact: true }).click();

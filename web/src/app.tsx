@@ -20,7 +20,7 @@ const interactionUid = parseInteractionPath(window.location.pathname);
 
 export function App(): React.JSX.Element {
   return interactionUid === null ? (
-    <SignInPage title="Countersign" reuseSession loginsPath={API_PATHS.logins} />
+    <SignInPage title="Countersign" reuseSession loginsPath={API_PATHS.logins} pushLoginsPath={API_PATHS.pushLogins} />
   ) : (
     <AppSignIn uid={interactionUid} />
   );
@@ -41,6 +41,7 @@ function AppSignIn(props: { uid: string }): React.JSX.Element {
         title={`Sign in to ${ready.client.name}`}
         reuseSession={false}
         loginsPath={INTERACTION_PATHS.logins(props.uid)}
+        pushLoginsPath={INTERACTION_PATHS.pushLogins(props.uid)}
         onSignedIn={finishLogin}
       />
     );
@@ -100,11 +101,13 @@ function SignInPage(props: {
   title: string;
   reuseSession: boolean;
   loginsPath: string;
+  pushLoginsPath: string;
   onSignedIn?: () => void;
 }): React.JSX.Element {
   const { state, connected, passkeyProblem, newCode, sendToPhone, signInWithPasskey, signOut } = useSignIn({
     reuseSession: props.reuseSession,
     loginsPath: props.loginsPath,
+    pushLoginsPath: props.pushLoginsPath,
   });
   const [showQr, setShowQr] = useState(!onPhone);
   const { onSignedIn } = props;

@@ -29,6 +29,8 @@ export function useSignIn(options: {
   reuseSession: boolean;
   /** Where QR sign-ins start: /api/logins, or the app's own path so the phone names the app. */
   loginsPath: string;
+  /** Where push sign-ins start, likewise: /api/push-logins or the app's own path. */
+  pushLoginsPath: string;
 }): {
   state: SignInState;
   connected: boolean;
@@ -158,26 +160,29 @@ export function useSignIn(options: {
     })();
   }, [signedIn]);
 
-  const sendToPhone = useCallback((username: string) => {
-    void (async () => {
-      try {
-        const created = await callApi<CreatePushLoginResponse>("POST", API_PATHS.pushLogins, { username });
-        const abandoned = createdRef.current;
-        if (abandoned !== null) {
-          void callApi("POST", API_PATHS.loginCancel(abandoned.login.id), {
-            desktopSecret: abandoned.desktopSecret,
-          }).catch(() => undefined);
+  const sendToPhone = useCallback(
+    (username: string) => {
+      void (async () => {
+        try {
+          const created = await callApi<CreatePushLoginResponse>("POST", options.pushLoginsPath, { username });
+          const abandoned = createdRef.current;
+          if (abandoned !== null) {
+            void callApi("POST", API_PATHS.loginCancel(abandoned.login.id), {
+              desktopSecret: abandoned.desktopSecret,
+            }).catch(() => undefined);
+          }
+          createdRef.current = null;
+          pendingLogin.clear();
+          pushRef.current = { created, username };
+          setState({ screen: "push", created, username, login: created.login });
+          socketRef.current?.watch({ id: created.login.id, desktopSecret: created.desktopSecret });
+        } catch (error) {
+          setState({ screen: "error", message: messageOf(error, "Could not send the request.") });
         }
-        createdRef.current = null;
-        pendingLogin.clear();
-        pushRef.current = { created, username };
-        setState({ screen: "push", created, username, login: created.login });
-        socketRef.current?.watch({ id: created.login.id, desktopSecret: created.desktopSecret });
-      } catch (error) {
-        setState({ screen: "error", message: messageOf(error, "Could not send the request.") });
-      }
-    })();
-  }, []);
+      })();
+    },
+    [options.pushLoginsPath],
+  );
 
   const signOut = useCallback(() => {
     void callApi("DELETE", API_PATHS.session).finally(() => void startLogin());

@@ -2,6 +2,7 @@ import { Router, type Request } from "express";
 import type Provider from "oidc-provider";
 import {
   INTERACTION_BASE_PATH,
+  pushLoginBodySchema,
   type InteractionDetailsResponse,
   type InteractionRedirectResponse,
 } from "@countersign/shared";
@@ -15,7 +16,8 @@ import { respondWithNewLogin } from "../login-request/new-login.response.js";
 import type { RateLimits } from "../rate-limit/rate-limits.js";
 import { readSessionToken } from "../session/session.cookies.js";
 import type { SessionService } from "../session/session.service.js";
-import type { SessionRecord } from "../store/store.js";
+import type { PushLoginService } from "../push-login/push-login.service.js";
+import type { LoginApp, SessionRecord } from "../store/store.js";
 import { COUNTERSIGN_ACR, PASSKEY_AMR } from "./oidc.claims.js";
 
 const uidParams = z.object({ uid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "expects an interaction id") });
@@ -32,6 +34,7 @@ export function oidcInteractionRoutes(deps: {
   provider: Provider;
   sessions: SessionService;
   logins: LoginRequestService;
+  push: PushLoginService;
   rateLimits: RateLimits;
   publicOrigin: string;
   secureCookies: boolean;
@@ -92,14 +95,22 @@ export function oidcInteractionRoutes(deps: {
     res.set("Cache-Control", "no-store").json(body);
   });
 
-  router.post(`${base}/logins`, async (req, res) => {
-    const details = await interactionOf(req, res);
+  /** The app this interaction signs in to, as the phone names it. */
+  async function appOf(details: Awaited<ReturnType<typeof interactionOf>>): Promise<LoginApp> {
     const client = await provider.Client.find(String(details.params.client_id));
-    await respondWithNewLogin(req, res, {
-      ...deps,
-      desktop: clientContextOf(req),
-      app: { name: client?.clientName ?? String(details.params.client_id), via: "browser", bindingMessage: null },
-    });
+    return { name: client?.clientName ?? String(details.params.client_id), via: "browser", bindingMessage: null };
+  }
+
+  router.post(`${base}/logins`, async (req, res) => {
+    const app = await appOf(await interactionOf(req, res));
+    await respondWithNewLogin(req, res, { ...deps, desktop: clientContextOf(req), app });
+  });
+
+  router.post(`${base}/push-logins`, async (req, res) => {
+    const app = await appOf(await interactionOf(req, res));
+    const { username } = parseInput(pushLoginBodySchema, req.body);
+    await deps.rateLimits.consume({ action: "createLogin", key: req.ip ?? "unknown" });
+    res.status(201).json(await deps.push.createPushLogin({ username, desktop: clientContextOf(req), app }));
   });
 
   router.post(`${base}/login`, async (req, res) => {

@@ -17,7 +17,12 @@ export interface PushLoginService {
    * Username-first sign-in (DESIGN §3.3). Answers the same way whether or not the username
    * exists, is paused or is over its limit: the request simply never reaches a phone then.
    */
-  createPushLogin(options: { username: string; desktop: ClientContext }): Promise<CreatePushLoginResponse>;
+  createPushLogin(options: {
+    username: string;
+    desktop: ClientContext;
+    /** The app the person signs in to, named on the phone (OpenID Connect's QR page). */
+    app?: LoginApp;
+  }): Promise<CreatePushLoginResponse>;
   /**
    * Whom a push for `username` goes to: the account's id, or for an unknown name its pseudonym
    * (`unknown:…`, never an account id), so a caller can treat both alike until the request ends.
@@ -192,13 +197,14 @@ export function createPushLoginService(deps: {
   return {
     targetFor,
 
-    async createPushLogin({ username, desktop }) {
+    async createPushLogin({ username, desktop, app }) {
       const target = await targetFor(username);
       const source = networkOf(desktop.ip);
       const matchNumber = twoDigits();
       const { request, desktopSecret } = await deps.logins.createLoginRequest({
         desktop,
         push: { userId: target, matchNumber, choices: choicesFor(matchNumber) },
+        ...(app === undefined ? {} : { app }),
       });
       await announce({ request, target, source, viewer: desktop });
       return { login: toLoginView(request), desktopSecret, matchNumber };

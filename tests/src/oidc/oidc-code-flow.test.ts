@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as oidc from "openid-client";
-import { API_PATHS, INTERACTION_PATHS, parseInteractionPath } from "@countersign/shared";
+import {
+  API_PATHS,
+  INTERACTION_PATHS,
+  parseInteractionPath,
+  type CreatePushLoginResponse,
+  type InboxResponse,
+} from "@countersign/shared";
 import { enrolPhone } from "../support/flows.js";
 import { DESKTOP_UA, HttpClient, PHONE_UA } from "../support/http-client.js";
 import {
@@ -71,6 +77,34 @@ function signInToNotes(
 }
 
 describe("Countersign as an OpenID Provider: authorization code with PKCE", () => {
+  it("a push sign-in from the app's page names the app on the phone; only that browser can start it", async () => {
+    const config = await discover();
+    const authorizationUrl = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: CLIENT.redirect_uris[0]!,
+      scope: "openid",
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: "S256",
+    });
+    const browser = new HttpClient(server.origin, { userAgent: DESKTOP_UA });
+    const uid = parseInteractionPath(new URL(await follow(browser, authorizationUrl.toString())).pathname)!;
+    const created = await browser.post<CreatePushLoginResponse>(INTERACTION_PATHS.pushLogins(uid), {
+      username: "olga",
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const inbox = await phone.get<InboxResponse>(API_PATHS.approverInbox);
+    expect(inbox.body.requests).toEqual([
+      expect.objectContaining({
+        id: created.body.login.id,
+        app: { name: "Notes", via: "browser", bindingMessage: null },
+        choices: expect.arrayContaining([created.body.matchNumber]),
+      }),
+    ]);
+    // Only this browser's interaction can start it: another browser has no interaction cookie.
+    const stranger = new HttpClient(server.origin, { userAgent: DESKTOP_UA });
+    expect((await stranger.post(INTERACTION_PATHS.pushLogins(uid), { username: "olga" })).status).toBe(404);
+    expect((await browser.post(INTERACTION_PATHS.pushLogins(uid), { username: 42 })).status).toBe(400);
+  });
+
   it("serves discovery and a JWKS with the signing keys", async () => {
     const config = await discover();
     const metadata = config.serverMetadata();
