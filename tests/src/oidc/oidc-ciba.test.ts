@@ -11,6 +11,7 @@ import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/serv
 import { enrolPhone } from "../support/flows.js";
 import { HttpClient, PHONE_UA } from "../support/http-client.js";
 import { SoftAuthenticator } from "../support/soft-authenticator.js";
+import { pollGrant, type GrantPoll } from "../support/oidc-sign-in.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 const CIBA_GRANT = "urn:openid:params:grant-type:ciba";
@@ -91,16 +92,9 @@ async function discover(client: { client_id: string; client_secret: string }): P
   });
 }
 
-async function poll(
-  config: oidc.Configuration,
-  authReqId: string,
-): Promise<{ tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers } | { error: string }> {
-  try {
-    return { tokens: await oidc.genericGrantRequest(config, CIBA_GRANT, { auth_req_id: authReqId }) };
-  } catch (error) {
-    if (error instanceof oidc.ResponseBodyError) return { error: error.error };
-    throw error;
-  }
+/** One poll of the token endpoint: the tokens, or the OAuth error code it answered. */
+function poll(config: oidc.Configuration, authReqId: string): Promise<GrantPoll> {
+  return pollGrant(config, CIBA_GRANT, { auth_req_id: authReqId });
 }
 
 async function inbox(): Promise<PushReview[]> {

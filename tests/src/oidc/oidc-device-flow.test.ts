@@ -12,6 +12,7 @@ import {
 import { approveOpened, enrolPhone } from "../support/flows.js";
 import { HttpClient, PHONE_UA } from "../support/http-client.js";
 import { SoftAuthenticator } from "../support/soft-authenticator.js";
+import { pollGrant, type GrantPoll } from "../support/oidc-sign-in.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
@@ -72,16 +73,8 @@ async function startOnTheTv(
 }
 
 /** One poll of the token endpoint: the tokens, or the OAuth error code it answered. */
-async function poll(
-  config: oidc.Configuration,
-  deviceCode: string,
-): Promise<{ tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers } | { error: string }> {
-  try {
-    return { tokens: await oidc.genericGrantRequest(config, DEVICE_GRANT, { device_code: deviceCode }) };
-  } catch (error) {
-    if (error instanceof oidc.ResponseBodyError) return { error: error.error };
-    throw error;
-  }
+function poll(config: oidc.Configuration, deviceCode: string): Promise<GrantPoll> {
+  return pollGrant(config, DEVICE_GRANT, { device_code: deviceCode });
 }
 
 /** The phone follows verification_uri_complete, as its camera would from the TV's QR code. */

@@ -114,3 +114,19 @@ export async function signInToApp(
   const callback = new URL(await followRedirects(browser, await submitInteraction(browser, answer), origin));
   return { browser, start, callback, verifier, state };
 }
+
+export type GrantPoll = { tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers } | { error: string };
+
+/** One poll of the token endpoint for a polled grant (device code, CIBA): its tokens, or the OAuth error it answered. */
+export async function pollGrant(
+  config: oidc.Configuration,
+  grantType: string,
+  parameters: Record<string, string>,
+): Promise<GrantPoll> {
+  try {
+    return { tokens: await oidc.genericGrantRequest(config, grantType, parameters) };
+  } catch (error) {
+    if (error instanceof oidc.ResponseBodyError) return { error: error.error };
+    throw error;
+  }
+}
