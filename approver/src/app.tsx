@@ -11,8 +11,11 @@ import { ScanView } from "./scan-view.js";
 import { useInbox } from "./use-inbox.js";
 import { JoinWithLink } from "./second-phone.js";
 import { useAccount } from "./use-account.js";
+import { FarAwayCheck } from "./far-away-check.js";
+import { isFarAway } from "./proximity-text.js";
 import { reviewTitle } from "./review-title.js";
 import { useApproval, type ApprovalTarget } from "./use-approval.js";
+import { DesktopPlace, ProximityBanner } from "./where-from.js";
 
 function useHash(): string {
   const [hash, setHash] = useState(() => window.location.hash);
@@ -109,6 +112,7 @@ function Home(props: { onCode: (target: ApprovalTarget) => void }): React.JSX.El
 
 function Review(props: { target: ApprovalTarget }): React.JSX.Element {
   const { state, approve, deny } = useApproval(props.target);
+  const { account } = useAccount();
   switch (state.step) {
     case "opening":
       return <p>Opening the sign-in request…</p>;
@@ -125,18 +129,30 @@ function Review(props: { target: ApprovalTarget }): React.JSX.Element {
       return <p role="status">Denied. Nobody was signed in.</p>;
     case "review": {
       const { review } = state.opened;
+      // Far from a computer's screen: the loud stop. A device's or an app's request has no digits to type.
+      const farCheck = isFarAway(review) && (review.app === null || review.app.via === "browser");
       return (
         <section aria-labelledby="review-title">
           <h2 id="review-title">{reviewTitle(review)}</h2>
           <dl>
+            {/* The site the computer shows in its address bar: this app's own origin, which serves both. */}
+            <dt>Site</dt>
+            <dd className="site">{window.location.host}</dd>
+            {account.status === "enrolled" && (
+              <>
+                <dt>Your account here</dt>
+                <dd>
+                  {account.session.user.displayName} ({account.session.user.username})
+                </dd>
+              </>
+            )}
             <dt>{review.app?.via === "device" ? "Device" : "Computer"}</dt>
             <dd>
               {review.desktop.browser ?? "Unknown browser"} on {review.desktop.os ?? "an unknown system"}
             </dd>
-            <dt>Address</dt>
+            <dt>Where</dt>
             <dd>
-              {review.desktop.ip ?? "unknown"}
-              {review.desktop.place === null ? "" : ` · ${review.desktop.place}`}
+              <DesktopPlace desktop={review.desktop} />
             </dd>
             <dt>Started</dt>
             <dd>{new Date(review.createdAt).toLocaleTimeString()}</dd>
@@ -145,27 +161,43 @@ function Review(props: { target: ApprovalTarget }): React.JSX.Element {
               <TimeLeft until={review.expiresAt} />
             </dd>
           </dl>
-          {review.risks.map((risk) => (
-            <p key={risk.code} className="risk">
-              {risk.message}
-            </p>
-          ))}
-          <p className="warning">
-            Only approve if you are signing in on {review.app?.via === "device" ? "that device" : "a computer"} yourself
-            right now. Never approve because someone asked you to.
-          </p>
-          {state.problem !== null && <p role="alert">{state.problem}</p>}
-          <div className="choices">
-            <button onClick={() => deny("not_me")} disabled={state.busy}>
-              This wasn't me
-            </button>
-            <button onClick={() => deny("cancelled")} disabled={state.busy}>
-              Cancel
-            </button>
-            <button onClick={approve} disabled={state.busy}>
-              Approve
-            </button>
-          </div>
+          <ProximityBanner proximity={review.proximity} />
+          {/* The loud stop below says it all for a far-away computer; otherwise the plain warnings. */}
+          {!farCheck &&
+            review.risks.map((risk) => (
+              <p key={risk.code} className="risk">
+                {risk.message}
+              </p>
+            ))}
+          {farCheck ? (
+            <FarAwayCheck
+              review={review}
+              digitsLabel="two digits"
+              busy={state.busy}
+              problem={state.problem}
+              onConfirm={(digits) => approve(Number(digits))}
+              onReport={() => deny("not_me")}
+            />
+          ) : (
+            <>
+              <p className="warning">
+                Only approve if you are signing in on {review.app?.via === "device" ? "that device" : "a computer"}{" "}
+                yourself right now. Never approve because someone asked you to.
+              </p>
+              {state.problem !== null && <p role="alert">{state.problem}</p>}
+              <div className="choices">
+                <button onClick={() => deny("not_me")} disabled={state.busy}>
+                  This wasn't me
+                </button>
+                <button onClick={() => deny("cancelled")} disabled={state.busy}>
+                  Cancel
+                </button>
+                <button onClick={() => approve()} disabled={state.busy}>
+                  Approve
+                </button>
+              </div>
+            </>
+          )}
         </section>
       );
     }

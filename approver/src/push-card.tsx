@@ -2,7 +2,10 @@ import { startAuthentication } from "@simplewebauthn/browser";
 import { useState } from "react";
 import { API_PATHS, type ApprovalCeremony, type PushMatchResponse, type PushReview } from "@countersign/shared";
 import { ApiError, callApi } from "./api-client.js";
+import { FarAwayCheck } from "./far-away-check.js";
+import { isFarAway } from "./proximity-text.js";
 import { reviewTitle } from "./review-title.js";
+import { DesktopPlace, ProximityBanner } from "./where-from.js";
 
 type Step = { step: "choose" } | { step: "confirm"; approval: ApprovalCeremony };
 
@@ -21,6 +24,7 @@ export function PushCard(props: { review: PushReview; onDone: (message: string) 
   const { review, onDone } = props;
   const [state, setState] = useState<Step>({ step: "choose" });
   const [busy, setBusy] = useState(false);
+  const farAway = isFarAway(review);
   const fail = (error: unknown): void => onDone(error instanceof ApiError ? error.message : "That did not work.");
 
   // An app's request (CIBA) has no number: the person compares the app's message, then goes on.
@@ -68,14 +72,36 @@ export function PushCard(props: { review: PushReview; onDone: (message: string) 
           Asked by {review.app.name} · {new Date(review.createdAt).toLocaleTimeString()}
         </p>
       ) : (
-        <p>
-          {review.desktop.browser ?? "Unknown browser"} on {review.desktop.os ?? "an unknown system"}
-          {review.desktop.ip === null ? "" : ` · ${review.desktop.ip}`} ·{" "}
-          {new Date(review.createdAt).toLocaleTimeString()}
-        </p>
+        <>
+          <p>
+            {review.desktop.browser ?? "Unknown browser"} on {review.desktop.os ?? "an unknown system"} ·{" "}
+            {new Date(review.createdAt).toLocaleTimeString()}
+            <br />
+            <DesktopPlace desktop={review.desktop} />
+          </p>
+          <ProximityBanner proximity={review.proximity} />
+          {review.risks.map((risk) => (
+            <p key={risk.code} className="risk">
+              {risk.message}
+            </p>
+          ))}
+        </>
       )}
-      <p className="warning">{review.app?.via === "backchannel" ? appWarning(review.app.name) : WARNING}</p>
-      {state.step === "choose" && review.choices.length === 0 ? (
+      {farAway && state.step === "choose" ? (
+        // Far away: no numbers to pick (the server sends none); the person types the one the
+        // computer shows, which someone sent another's request cannot see.
+        <FarAwayCheck
+          review={review}
+          digitsLabel="number"
+          busy={busy}
+          problem={null}
+          onConfirm={(digits) => choose(Number(digits))}
+          onReport={() => deny("not_me")}
+        />
+      ) : (
+        <p className="warning">{review.app?.via === "backchannel" ? appWarning(review.app.name) : WARNING}</p>
+      )}
+      {farAway && state.step === "choose" ? null : state.step === "choose" && review.choices.length === 0 ? (
         <>
           {review.app?.bindingMessage != null && (
             <p>
@@ -107,9 +133,11 @@ export function PushCard(props: { review: PushReview; onDone: (message: string) 
           </button>
         </div>
       )}
-      <button className="secondary deny" onClick={() => deny("not_me")} disabled={busy}>
-        This wasn't me
-      </button>
+      {!(farAway && state.step === "choose") && (
+        <button className="secondary deny" onClick={() => deny("not_me")} disabled={busy}>
+          This wasn't me
+        </button>
+      )}
     </article>
   );
 }

@@ -19,14 +19,19 @@ export function useInbox(options: { onSessionEnded: () => void }): PushReview[] 
   const [requests, setRequests] = useState<PushReview[]>([]);
   useEffect(() => {
     const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({ transports: ["websocket"] });
-    socket.on("connect", () => {
+    const reload = (fallback?: PushReview): void => {
       callApi<InboxResponse>("GET", API_PATHS.approverInbox)
         .then(({ requests: current }) => setRequests(current))
-        .catch(() => undefined);
-    });
-    socket.on(SOCKET_EVENTS.pushRequest, (review) =>
-      setRequests((current) => [review, ...current.filter((item) => item.id !== review.id)]),
-    );
+        .catch(() => {
+          if (fallback === undefined) return;
+          setRequests((current) => [fallback, ...current.filter((item) => item.id !== fallback.id)]);
+        });
+    };
+    socket.on("connect", () => reload());
+    // The broadcast reaches every phone of the person, each from its own address, so it carries
+    // no proximity verdict; the inbox judges each request for this phone. Only if that fails is
+    // the broadcast shown as it is (its verdict "unknown").
+    socket.on(SOCKET_EVENTS.pushRequest, (review) => reload(review));
     socket.on(SOCKET_EVENTS.pushResolved, ({ id }) =>
       setRequests((current) => current.filter((item) => item.id !== id)),
     );

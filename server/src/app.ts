@@ -11,6 +11,8 @@ import type { Config } from "./config.js";
 import type { Deployment } from "./deployment.js";
 import { enrolmentRoutes } from "./enrolment/enrolment.routes.js";
 import { jsonBodies, requireSameOrigin } from "./http/api-guards.js";
+import { locateClients } from "./http/client-context.middleware.js";
+import { LOCATE_NOWHERE, type GeoLocator } from "./context/geo.js";
 import { answerUnparsableRequests, createErrorHandler } from "./http/error-handler.js";
 import { healthRoutes } from "./http/health.routes.js";
 import { rateLimitPolicies } from "./rate-limit/rate-limits.js";
@@ -58,6 +60,11 @@ export interface AppDeps {
   shutdownGraceMs?: number;
   /** The OpenID Provider's keys, clients and storage (oidc/oidc.setup.ts); omitted, no provider. */
   oidc?: OidcSetup;
+  /**
+   * Where addresses are (context/geo.ts, loaded once by main.ts). Omitted, nobody is located:
+   * no places, and every proximity verdict is unknown.
+   */
+  geo?: GeoLocator;
 }
 
 export interface App {
@@ -91,7 +98,8 @@ export function createApp(deps: AppDeps): App {
   const io = createSocketServer({ httpServer, origin: config.publicOrigin });
   if (deployment.socketAdapter !== undefined) io.adapter(deployment.socketAdapter);
   let shuttingDown = false;
-  const services = createServices({ config, store, clock, random, rateLimits, sharedKey: deployment.sharedKey });
+  const geo = deps.geo ?? LOCATE_NOWHERE;
+  const services = createServices({ config, store, clock, random, rateLimits, sharedKey: deployment.sharedKey, geo });
   const { sessions, logins, approvals, enrolment, passkeySignIn, account, push } = services;
   broadcastToSockets({
     io,
@@ -110,6 +118,7 @@ export function createApp(deps: AppDeps): App {
     secureCookies,
     isStoreUnavailable,
     clientIpOf: (request) => proxyAddr(request, trustProxy),
+    publicOrigin: config.publicOrigin,
   });
 
   /** The OpenID Provider (DESIGN §10) and the glue that settles its device and CIBA requests. */
@@ -125,6 +134,7 @@ export function createApp(deps: AppDeps): App {
       loginTtlSeconds: config.loginTtlSeconds,
       loopbackNotifications: config.oidcLoopbackNotifications,
       trustProxy: config.trustProxy !== false,
+      geo,
       secureCookies,
       onError: (error) => logger.warn({ err: error }, "could not end the session at an app's logout"),
     });
@@ -142,6 +152,7 @@ export function createApp(deps: AppDeps): App {
   }
 
   app.use(securityHeaders({ secureCookies }));
+  app.use(locateClients({ geo }));
   app.use(logRequests(logger));
   app.use(
     healthRoutes({

@@ -31,6 +31,7 @@ describe("loadConfig", () => {
       pushLimitPer10Minutes: 3,
       pushPauseMinutes: 20,
       trustProxy: false,
+      proximity: { farKm: 300, otherCountryIsFar: true },
       tls: null,
       logLevel: "info",
       secureCookies: false,
@@ -51,6 +52,14 @@ describe("loadConfig", () => {
     expect(loadConfig({ TRUST_PROXY: "true" }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: "2" }).trustProxy).toBe(2);
     expect(loadConfig({ TRUST_PROXY: "loopback, 10.0.0.0/8" }).trustProxy).toBe("loopback, 10.0.0.0/8");
+  });
+
+  it("reads when a computer counts as far from the phone", () => {
+    expect(loadConfig({ PROXIMITY_FAR_KM: "1000", PROXIMITY_OTHER_COUNTRY_IS_FAR: "false" }).proximity).toEqual({
+      farKm: 1000,
+      otherCountryIsFar: false,
+    });
+    expect(loadConfig({ PROXIMITY_OTHER_COUNTRY_IS_FAR: "true" }).proximity.otherCountryIsFar).toBe(true);
   });
 
   it("reads the Redis command timeout, within its bounds", () => {
@@ -97,6 +106,9 @@ describe("loadConfig", () => {
     [{ LOGIN_TTL_SECONDS: "5" }, "LOGIN_TTL_SECONDS: expects 10–3600, got 5"],
     [{ SESSION_TTL_SECONDS: "-1" }, "SESSION_TTL_SECONDS: expects a whole number"],
     [{ TRUST_PROXY: "yes please!" }, "TRUST_PROXY: expects true, false"],
+    [{ PROXIMITY_FAR_KM: "5" }, "PROXIMITY_FAR_KM: expects 10–20000, got 5"],
+    [{ PROXIMITY_FAR_KM: "300km" }, "PROXIMITY_FAR_KM: expects a whole number"],
+    [{ PROXIMITY_OTHER_COUNTRY_IS_FAR: "yes" }, 'PROXIMITY_OTHER_COUNTRY_IS_FAR: expects true or false, got "yes"'],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
     [{ TLS_CERT_FILE: "/nope.pem" }, "TLS_CERT_FILE / TLS_KEY_FILE: expects both or neither"],
     [

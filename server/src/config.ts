@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import { DEFAULT_LOGIN_TTL_SECONDS, DEFAULT_SESSION_TTL_SECONDS, PUSH_PAUSE_MS } from "@countersign/shared";
+import type { ProximityPolicy } from "./context/proximity.js";
 import { parseOidcClients, type OidcClient, type OidcClientsParse } from "./oidc/oidc.clients.js";
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from "./redis/redis.client.js";
 
@@ -28,6 +29,8 @@ export interface Config {
   /** How long pushes to a person pause after they report "This wasn't me". */
   pushPauseMinutes: number;
   trustProxy: boolean | number | string;
+  /** When the computer counts as far from the phone approving it (PROXIMITY_*). */
+  proximity: ProximityPolicy;
   tls: { certFile: string; keyFile: string } | null;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Whether cookies must be Secure (and __Host- prefixed): true when the origin is https. */
@@ -131,6 +134,11 @@ const envSchema = z.object({
     });
     return z.NEVER;
   }),
+  // Under 10 km a city's own suburbs would be "far"; past half the Earth's circumference nothing is.
+  PROXIMITY_FAR_KM: integer({ min: 10, max: 20_000, fallback: 300 }),
+  PROXIMITY_OTHER_COUNTRY_IS_FAR: optionalText.pipe(
+    z.enum(["true", "false"], { error: (issue) => `expects true or false, got "${String(issue.input)}"` }).optional(),
+  ),
   TLS_CERT_FILE: optionalText,
   TLS_KEY_FILE: optionalText,
   LOG_LEVEL: optionalText.pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional()),
@@ -242,6 +250,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     pushLimitPer10Minutes: values.PUSH_LIMIT_PER_10_MINUTES,
     pushPauseMinutes: values.PUSH_PAUSE_MINUTES,
     trustProxy: values.TRUST_PROXY,
+    proximity: {
+      farKm: values.PROXIMITY_FAR_KM,
+      otherCountryIsFar: values.PROXIMITY_OTHER_COUNTRY_IS_FAR !== "false",
+    },
     tls:
       values.TLS_CERT_FILE !== undefined && values.TLS_KEY_FILE !== undefined
         ? { certFile: values.TLS_CERT_FILE, keyFile: values.TLS_KEY_FILE }

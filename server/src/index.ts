@@ -3,6 +3,7 @@ export type { Deployment } from "./deployment.js";
 export { AppError } from "./app-error.js";
 export { systemClock, type Clock, type TimerHandle } from "./clock.js";
 export { ConfigError, loadConfig, type Config } from "./config.js";
+export { loadGeoLocator, LOCATE_NOWHERE, type GeoLocation, type GeoLocator } from "./context/geo.js";
 export { DEFAULT_RATE_LIMITS, type RateLimits, type RateLimitPolicies } from "./rate-limit/rate-limits.js";
 export { createMemoryRateLimits } from "./rate-limit/rate-limits.memory.js";
 export { createRedisRateLimits } from "./rate-limit/rate-limits.redis.js";

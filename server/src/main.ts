@@ -6,6 +6,7 @@ import { createApp } from "./app.js";
 import { prepareOidc } from "./oidc/oidc.setup.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
+import { loadGeoLocator } from "./context/geo.js";
 import type { Deployment } from "./deployment.js";
 import { rateLimitPolicies } from "./rate-limit/rate-limits.js";
 import { createLogger } from "./logger.js";
@@ -28,6 +29,10 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
+  // Read once, before listening: lookups then touch only memory (about 44 MiB, see README).
+  const geoStarted = performance.now();
+  const geo = loadGeoLocator();
+  logger.debug({ ms: Math.round(performance.now() - geoStarted) }, "loaded the geolocation database");
   const deployment = await connectDeployment({ config, logger });
 
   const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -38,6 +43,7 @@ async function main(): Promise<void> {
       : await prepareOidc({ deployment, random: cryptoRandom, clock: systemClock, clients: config.oidcClients });
   const app = createApp({
     ...(oidc === undefined ? {} : { oidc }),
+    geo,
     config,
     deployment,
     clock: systemClock,

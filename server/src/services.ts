@@ -2,6 +2,8 @@ import { recordLoginActivity } from "./account/account.activity.js";
 import { createAccountService, type AccountService } from "./account/account.service.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
+import type { GeoLocator } from "./context/geo.js";
+import { createProximityJudge } from "./context/proximity.js";
 import { createEnrolmentService, type EnrolmentService } from "./enrolment/enrolment.service.js";
 import { createEventChannel, type EventChannel } from "./events/event-channel.js";
 import { createApprovalService, type ApprovalService } from "./login-request/approval.service.js";
@@ -45,6 +47,8 @@ export function createServices(deps: {
   rateLimits: RateLimits;
   /** Every process behind one origin shares it: QR tokens and unknown names' pseudonyms. */
   sharedKey: Uint8Array;
+  /** Where addresses are (context/geo.ts), for how near a computer is to the phone approving it. */
+  geo: GeoLocator;
 }): Services {
   const { config, store, clock, random, rateLimits } = deps;
   const events = {
@@ -54,6 +58,7 @@ export function createServices(deps: {
   };
   const rp = { id: config.rpId, name: config.rpName, origin: config.publicOrigin };
   const qrTokens = createQrTokenSigner({ key: deps.sharedKey });
+  const judge = createProximityJudge({ geo: deps.geo, policy: config.proximity });
   const ceremonies = createCeremonyService({ store, clock, random });
   const sessions = createSessionService({
     store,
@@ -78,6 +83,7 @@ export function createServices(deps: {
     qrTokens,
     ceremonies,
     transitions: logins.transitions,
+    judge,
   });
   recordLoginActivity({ store, clock, loginEvents: events.logins });
   return {
@@ -98,6 +104,7 @@ export function createServices(deps: {
       pushEvents: events.pushes,
       pauseMs: config.pushPauseMinutes * 60_000,
       pseudonymKey: deps.sharedKey,
+      judge,
     }),
     events,
   };

@@ -18,6 +18,15 @@ export const SESSION_TOKEN_BYTES = 32;
 export const CEREMONY_ID_BYTES = 16;
 export const QR_TOKEN_BYTES = 16;
 
+/**
+ * The desktop's QR changes every step (DESIGN §11): a frame is HMAC(key, request, step), with
+ * step = floor(time / QR_STEP_MS) on the server's clock, and opening accepts only the current
+ * and the previous step. A screenshot relayed to a victim is stale within seconds. Three seconds,
+ * not one or two: a phone's own camera app opens the link in the browser and then the approver,
+ * which can take a few seconds, and the frame it read must still open (3–6 s after it appeared).
+ */
+export const QR_STEP_MS = 3_000;
+
 /** Crockford-like alphabet without 0/O, 1/I/L, U: easy to read aloud and type on a phone. */
 export const USER_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ";
 export const USER_CODE_LENGTH = 8;

@@ -22,6 +22,10 @@ export const ERROR_STATUS = {
   HEADERS_TOO_LARGE: 431,
   WEBAUTHN_VERIFICATION_FAILED: 400,
   UNKNOWN_CREDENTIAL: 400,
+  /** A far-away sign-in (DESIGN §11): approving it needs the digits the computer shows. */
+  CHECK_DIGITS_REQUIRED: 400,
+  /** Wrong digits for a far-away sign-in: the request was denied. */
+  CHECK_DIGITS_WRONG: 400,
   RATE_LIMITED: 429,
   INTERNAL: 500,
   STORE_UNAVAILABLE: 503,

@@ -6,6 +6,7 @@ export * from "./errors.js";
 export * from "./login-request.machine.js";
 export * from "./login-request.schemas.js";
 export * from "./oidc-apps.schemas.js";
+export * from "./proximity.schemas.js";
 export * from "./push-login.schemas.js";
 export * from "./session.schemas.js";
 export * from "./socket.events.js";

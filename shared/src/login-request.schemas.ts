@@ -6,6 +6,7 @@ import {
   USER_CODE_LENGTH,
 } from "./constants.js";
 import { LOGIN_STATUSES } from "./login-request.machine.js";
+import { proximitySchema } from "./proximity.schemas.js";
 import { clientContextViewSchema, userViewSchema } from "./user.schemas.js";
 import { authenticationResponseSchema, base64url, webauthnOptionsSchema } from "./webauthn.schemas.js";
 
@@ -71,15 +72,35 @@ export const loginViewSchema = z.object({
   redeemBy: z.number().nullable(),
   scannedBy: deviceSummarySchema.nullable(),
   denyReason: denyReasonSchema.nullable(),
+  /**
+   * Shown only once the phone that opened it is far away: the digits the person must type on
+   * the phone to approve (DESIGN §11). Null otherwise, and for push (which has its number).
+   */
+  checkNumber: z.number().int().nullable(),
 });
 export type LoginView = z.infer<typeof loginViewSchema>;
+
+/**
+ * One frame of a request's changing QR: the token for one time step (QR_STEP_MS) and the approver
+ * link that carries it, which the desktop page draws. It opens the request only while its step
+ * is the current or the previous one.
+ */
+export const qrFrameSchema = z.object({
+  /** The request it is for. */
+  id: z.string(),
+  step: z.number().int(),
+  token: z.string(),
+  url: z.string(),
+});
+export type QrFrame = z.infer<typeof qrFrameSchema>;
 
 export const createLoginResponseSchema = z.object({
   login: loginViewSchema,
   /** Shown once: it is the only proof that this browser created the request. */
   desktopSecret: z.string(),
   userCode: z.string(),
-  qr: z.object({ svg: z.string(), url: z.string() }),
+  /** The first frame, to draw at once; the next ones arrive on the socket that watches it. */
+  qr: qrFrameSchema,
 });
 export type CreateLoginResponse = z.infer<typeof createLoginResponseSchema>;
 
@@ -92,7 +113,8 @@ export const openApprovalBodySchema = z.union([
 export type OpenApprovalBody = z.infer<typeof openApprovalBodySchema>;
 
 export const riskSignalSchema = z.object({
-  code: z.enum(["different_network"]),
+  /** far_away: the computer seems far from this phone (proximity.schemas.ts), as in a relayed QR. */
+  code: z.enum(["far_away"]),
   message: z.string(),
 });
 export type RiskSignal = z.infer<typeof riskSignalSchema>;
@@ -103,7 +125,10 @@ export const loginReviewSchema = z.object({
   status: loginStatusSchema,
   createdAt: z.number(),
   expiresAt: z.number(),
+  /** Its `place` is approximate ("Stockholm, Sweden"), from an offline database; null if unknown. */
   desktop: clientContextViewSchema,
+  /** How near the computer is to the phone viewing this review (for an app's server: unknown). */
+  proximity: proximitySchema,
   risks: z.array(riskSignalSchema),
   /** The app being signed in to through Countersign (OpenID Connect); null for Countersign itself. */
   app: z
@@ -129,7 +154,11 @@ export type ApprovalCeremony = z.infer<typeof approvalCeremonySchema>;
 
 export const openApprovalResponseSchema = z.object({
   review: loginReviewSchema,
-  /** The capability for approve and deny; a typed user code is exchanged for it here. */
+  /**
+   * The phone's capability for this request (approval options, approve, deny): not a QR frame,
+   * and it does not change, so the person can take their time to decide. A QR frame or a typed
+   * user code is exchanged for it here. (Named for where it comes from; it is never in a QR.)
+   */
   qrToken: z.string(),
   approval: approvalCeremonySchema,
 });
@@ -141,6 +170,8 @@ export const approveBodySchema = z.object({
   qrToken: qrTokenSchema,
   ceremonyId: ceremonyIdSchema,
   credential: authenticationResponseSchema,
+  /** The two digits the computer shows, typed on the phone: needed only when it is far away. */
+  checkNumber: z.number().int().min(10).max(99).optional(),
 });
 export type ApproveBody = z.infer<typeof approveBodySchema>;
 

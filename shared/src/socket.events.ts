@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ErrorBody } from "./errors.js";
-import { desktopSecretSchema, loginIdSchema, type LoginView } from "./login-request.schemas.js";
+import { desktopSecretSchema, loginIdSchema, type LoginView, type QrFrame } from "./login-request.schemas.js";
 import type { PushResolvedPayload, PushReview } from "./push-login.schemas.js";
 
 /** Socket.IO event names (DESIGN §5), in one place for the server and both apps. */
@@ -8,6 +8,7 @@ export const SOCKET_EVENTS = {
   loginWatch: "login:watch",
   loginUnwatch: "login:unwatch",
   loginUpdate: "login:update",
+  loginQr: "login:qr",
   sessionEnded: "session:ended",
   pushRequest: "push:request",
   pushResolved: "push:resolved",
@@ -18,6 +19,11 @@ export const SOCKET_ROOMS = {
   login: (id: string) => `login:${id}`,
   user: (id: string) => `user:${id}`,
   session: (hash: string) => `session:${hash}`,
+  /**
+   * The desktops still drawing a request's QR. Its process sends each of them a frame per step
+   * while they are in it; the request's end takes every socket out of it, on every process.
+   */
+  qrFrames: (id: string) => `qr:${id}`,
 } as const;
 
 export const loginWatchPayloadSchema = z.object({
@@ -37,12 +43,18 @@ export interface SessionEndedPayload {
 }
 
 export interface ClientToServerEvents {
-  [SOCKET_EVENTS.loginWatch]: (payload: LoginWatchPayload, ack: (response: Ack<{ login: LoginView }>) => void) => void;
+  /** The acknowledgement carries the current state and, while a QR request waits, its current frame. */
+  [SOCKET_EVENTS.loginWatch]: (
+    payload: LoginWatchPayload,
+    ack: (response: Ack<{ login: LoginView; qr: QrFrame | null }>) => void,
+  ) => void;
   [SOCKET_EVENTS.loginUnwatch]: (payload: LoginUnwatchPayload, ack: (response: Ack) => void) => void;
 }
 
 export interface ServerToClientEvents {
   [SOCKET_EVENTS.loginUpdate]: (login: LoginView) => void;
+  /** To the socket watching a QR request: its next frame, every QR_STEP_MS while it waits for a phone. */
+  [SOCKET_EVENTS.loginQr]: (frame: QrFrame) => void;
   [SOCKET_EVENTS.sessionEnded]: (payload: SessionEndedPayload) => void;
   /** To the person's approver apps: a push request to review. */
   [SOCKET_EVENTS.pushRequest]: (review: PushReview) => void;

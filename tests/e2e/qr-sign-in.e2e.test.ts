@@ -12,7 +12,7 @@ import {
   PHONE_CONTEXT,
   snapshot,
 } from "../src/support/browser.js";
-import { API_PATHS, parseApproverLoginFragment } from "@countersign/shared";
+import { API_PATHS, parseApproverLoginFragment, QR_STEP_MS } from "@countersign/shared";
 import { HttpClient, PHONE_UA } from "../src/support/http-client.js";
 import { freePort, startServerProcess, type ServerProcess } from "../src/support/server-process.js";
 import { startTestServer, type TestServer } from "../src/support/test-server.js";
@@ -150,9 +150,12 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
     await phone.goto(url);
     await desktop.getByText(/Opened on Pixel 8/).waitFor();
     await desktop.reload();
-    // The same request, in the state it reached: no new QR, the phone's approval still lands.
+    // The same request, in the state it reached (its QR at a later frame): the approval still lands.
     await desktop.getByText(/Opened on Pixel 8/).waitFor();
-    expect(await decodeQr(desktop.getByRole("img", { name: /QR code/ }))).toBe(url);
+    const resumed = await decodeQr(desktop.getByRole("img", { name: /QR code/ }));
+    expect(parseApproverLoginFragment(new URL(resumed).hash)?.id).toBe(
+      parseApproverLoginFragment(new URL(url).hash)?.id,
+    );
     await phone.getByRole("button", { name: "Approve" }).click();
     await desktop.getByRole("heading", { name: "Signed in as Dee" }).waitFor();
     // A reload once signed in stays signed in.
@@ -326,6 +329,81 @@ describe.skipIf(!chromiumAvailable())("an expiring request in a real browser", (
   });
 });
 
+describe.skipIf(!chromiumAvailable())("a QR that changes, in a real browser", () => {
+  // In process, with a fake clock the test moves: one frame per step, when the test says so.
+  let clocked: TestServer;
+
+  beforeAll(async () => {
+    clocked = await startTestServer({ apps: APPS });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await clocked?.close();
+  });
+
+  beforeEach(() => {
+    contexts = [];
+    cspViolations = [];
+  });
+
+  afterEach(async () => {
+    for (const context of contexts) await context.close();
+    expect(cspViolations).toEqual([]);
+  });
+
+  const phoneApi = (): HttpClient => new HttpClient(clocked.origin, { userAgent: PHONE_UA });
+  const linkOf = (url: string) => parseApproverLoginFragment(new URL(url).hash)!;
+  /** How the QR's newest frame comes in (run in the page, where getComputedStyle exists). */
+  const animationOf = (page: Page): Promise<string> =>
+    page.evaluate<string>('getComputedStyle(document.querySelector(".qr-layer:last-child")).animationName');
+
+  it("draws a new frame every step in the same place, and each frame read from the screen opens the request while current", async () => {
+    const desktop = await openPage(DESKTOP_CONTEXT, { clock: clocked.clock });
+    await desktop.goto(clocked.origin);
+    const qr = desktop.getByRole("img", { name: /QR code/ });
+    const frames = [await decodeQr(qr)];
+    const box = await desktop.locator(".qr").boundingBox();
+    expect(box?.width).toBeGreaterThan(100);
+    expect(await animationOf(desktop)).toBe("qr-fade-in");
+
+    for (let round = 0; round < 3; round += 1) {
+      clocked.clock.advance(QR_STEP_MS);
+      const frame = await decodeQr(qr, { otherThan: frames.at(-1) });
+      frames.push(frame);
+      // No layout shift: the new frame is drawn in the same box, at the same size.
+      expect(await desktop.locator(".qr").boundingBox()).toEqual(box);
+      const opened = await phoneApi().post(API_PATHS.approvalsOpen, linkOf(frame));
+      expect(opened.status, `frame ${round + 1}`).toBe(200);
+    }
+    await snapshot(desktop, "desktop-qr-later-frame");
+    expect(new Set(frames).size).toBe(4);
+    expect(new Set(frames.map((frame) => linkOf(frame).id)).size).toBe(1);
+    // The first frame is three steps old now: a relayed screenshot of it opens nothing.
+    const stale = await phoneApi().post(API_PATHS.approvalsOpen, linkOf(frames[0]!));
+    expect(stale.status).toBe(404);
+
+    // And a phone that scans the frame on screen signs the desktop in.
+    const phone = await enrolledPhone("kit", "Kit", { at: clocked.origin, clock: clocked.clock });
+    await phone.goto(frames.at(-1)!);
+    await phone.getByRole("button", { name: "Approve" }).click();
+    await desktop.getByRole("heading", { name: "Signed in as Kit" }).waitFor();
+  });
+
+  it("with reduced motion, swaps each frame at once instead of fading it in, and still changes", async () => {
+    const desktop = await openPage({ ...DESKTOP_CONTEXT, reducedMotion: "reduce" }, { clock: clocked.clock });
+    await desktop.goto(clocked.origin);
+    const qr = desktop.getByRole("img", { name: /QR code/ });
+    const first = await decodeQr(qr);
+    expect(await animationOf(desktop)).toBe("none");
+    clocked.clock.advance(QR_STEP_MS);
+    const second = await decodeQr(qr, { otherThan: first });
+    expect(linkOf(second).id).toBe(linkOf(first).id);
+    expect((await phoneApi().post(API_PATHS.approvalsOpen, linkOf(second))).status).toBe(200);
+  });
+});
+
 const redisUrl = inject("redisUrl");
 
 describe.skipIf(!chromiumAvailable() || redisUrl === null)("a desktop page whose server restarts", () => {
@@ -347,12 +425,14 @@ describe.skipIf(!chromiumAvailable() || redisUrl === null)("a desktop page whose
       await server.exited;
       await desktop.getByText("Reconnecting…").waitFor();
       await snapshot(desktop, "desktop-reconnecting");
-      // While the desktop is cut off, the phone opens the request through another process.
+      // While the desktop is cut off, the phone opens the request through another process, by
+      // the typed code: the QR on a cut-off page gets no new frames and is stale within seconds.
+      const userCode = await desktop.locator(".code").innerText();
       const other = await startServerProcess({ env });
       try {
         const opened = await new HttpClient(other.url, { userAgent: PHONE_UA, origin: restartOrigin }).post(
           API_PATHS.approvalsOpen,
-          parseApproverLoginFragment(new URL(url).hash),
+          { userCode },
         );
         expect(opened.status).toBe(200);
       } finally {
@@ -363,7 +443,8 @@ describe.skipIf(!chromiumAvailable() || redisUrl === null)("a desktop page whose
       server = await startServerProcess({ port, env });
       await desktop.getByText(/Opened on Pixel 8/).waitFor({ timeout: 15_000 });
       expect(await desktop.getByText("Reconnecting…").count()).toBe(0);
-      await phone.goto(url);
+      // The frame read before the restart is stale by now: the phone scans the one shown now.
+      await phone.goto(await decodeQr(desktop.getByRole("img", { name: /QR code/ }), { otherThan: url }));
       await phone.getByRole("button", { name: "Approve" }).click();
       await desktop.getByRole("heading", { name: "Signed in as Gus" }).waitFor();
     } finally {

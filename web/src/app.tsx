@@ -7,8 +7,10 @@ import {
   type CreatePushLoginResponse,
   type InteractionDetailsResponse,
   type LoginView,
+  type QrFrame,
   type SessionView,
 } from "@countersign/shared";
+import { ChangingQr } from "./changing-qr.js";
 import { useInteraction } from "./use-interaction.js";
 import { useSignIn } from "./use-sign-in.js";
 
@@ -104,7 +106,7 @@ function SignInPage(props: {
   pushLoginsPath: string;
   onSignedIn?: () => void;
 }): React.JSX.Element {
-  const { state, connected, passkeyProblem, newCode, sendToPhone, signInWithPasskey, signOut } = useSignIn({
+  const { state, qrFrame, connected, passkeyProblem, newCode, sendToPhone, signInWithPasskey, signOut } = useSignIn({
     reuseSession: props.reuseSession,
     loginsPath: props.loginsPath,
     pushLoginsPath: props.pushLoginsPath,
@@ -135,7 +137,7 @@ function SignInPage(props: {
           {onPhone && <PasskeySignIn onSignIn={signInWithPasskey} problem={passkeyProblem} prominent />}
           {showQr ? (
             <>
-              <SignIn created={state.created} login={state.login} onNewCode={newCode} />
+              <SignIn created={state.created} login={state.login} frame={qrFrame} onNewCode={newCode} />
               <SendToPhone onSend={sendToPhone} />
             </>
           ) : (
@@ -218,24 +220,38 @@ function PasskeySignIn(props: { onSignIn: () => void; problem: string | null; pr
   );
 }
 
-function SignIn(props: { created: CreateLoginResponse; login: LoginView; onNewCode: () => void }): React.JSX.Element {
-  const { created, login, onNewCode } = props;
+function SignIn(props: {
+  created: CreateLoginResponse;
+  login: LoginView;
+  frame: QrFrame | null;
+  onNewCode: () => void;
+}): React.JSX.Element {
+  const { created, login, frame, onNewCode } = props;
   const waiting = login.status === "pending" || login.status === "scanned";
   return (
     <section aria-labelledby="sign-in-title">
       <h2 id="sign-in-title">Sign in with your phone</h2>
       {waiting && (
         <>
-          <img
-            className="qr"
-            src={`data:image/svg+xml;utf8,${encodeURIComponent(created.qr.svg)}`}
-            alt="QR code: scan it with the phone where you use Countersign"
+          {/* One per request: a new request's QR never fades in over the last one's. */}
+          <ChangingQr
+            key={created.login.id}
+            url={frame?.id === created.login.id ? frame.url : null}
+            label="QR code: scan it with the phone where you use Countersign"
           />
           <p>
             Or type this code in the Countersign app: <strong className="code">{created.userCode}</strong>
           </p>
           <Countdown until={login.expiresAt} />
         </>
+      )}
+      {login.status === "scanned" && login.checkNumber !== null && (
+        // The phone that opened it is far from here: it asks for these before it approves.
+        <p className="check-digits" role="alert">
+          The phone that opened this is far from this computer. If it is yours, type{" "}
+          <strong aria-label={`digits ${login.checkNumber}`}>{login.checkNumber}</strong> on it to approve. If not,
+          someone else is trying to use this sign-in: do nothing here.
+        </p>
       )}
       <p className="status" aria-live="polite">
         {describe(login)}

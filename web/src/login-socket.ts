@@ -3,11 +3,14 @@ import {
   SOCKET_EVENTS,
   type ClientToServerEvents,
   type LoginView,
+  type QrFrame,
   type ServerToClientEvents,
 } from "@countersign/shared";
 
 export interface LoginSocketListener {
   onLogin(login: LoginView): void;
+  /** A newer frame of the watched request's QR (from the watch's acknowledgement or pushed). */
+  onQrFrame(frame: QrFrame): void;
   onConnectionChange(connected: boolean): void;
   onSessionEnded(): void;
   /** The request can no longer be watched (it is gone, or the secret no longer matches). */
@@ -16,13 +19,14 @@ export interface LoginSocketListener {
 
 /**
  * The desktop's live link, apart from React. It watches one request at a time, re-watches after
- * every reconnect (the acknowledgement carries the current state) and never goes back to an
- * older version of the request than one it has seen.
+ * every reconnect (the acknowledgement carries the current state and QR frame) and never goes
+ * back to an older version of the request, or an older QR frame, than one it has seen.
  */
 export class LoginSocket {
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private watched: { id: string; desktopSecret: string } | null = null;
   private latestVersion = 0;
+  private latestStep = -Infinity;
 
   constructor(private readonly listener: LoginSocketListener) {
     this.socket = io({ transports: ["websocket"] });
@@ -32,6 +36,7 @@ export class LoginSocket {
     });
     this.socket.on("disconnect", () => listener.onConnectionChange(false));
     this.socket.on(SOCKET_EVENTS.loginUpdate, (login) => this.accept(login));
+    this.socket.on(SOCKET_EVENTS.loginQr, (frame) => this.acceptFrame(frame));
     this.socket.on(SOCKET_EVENTS.sessionEnded, () => listener.onSessionEnded());
   }
 
@@ -39,6 +44,7 @@ export class LoginSocket {
     if (this.watched !== null) this.socket.emit(SOCKET_EVENTS.loginUnwatch, { id: this.watched.id }, () => undefined);
     this.watched = login;
     this.latestVersion = 0;
+    this.latestStep = -Infinity;
     if (this.socket.connected) this.sendWatch();
   }
 
@@ -56,8 +62,10 @@ export class LoginSocket {
     if (watched === null) return;
     this.socket.emit(SOCKET_EVENTS.loginWatch, watched, (ack) => {
       if (this.watched !== watched) return;
-      if (ack.ok) this.accept(ack.login);
-      else if (ack.error.code === "LOGIN_NOT_FOUND") this.listener.onWatchRefused();
+      if (ack.ok) {
+        this.accept(ack.login);
+        if (ack.qr !== null) this.acceptFrame(ack.qr);
+      } else if (ack.error.code === "LOGIN_NOT_FOUND") this.listener.onWatchRefused();
     });
   }
 
@@ -65,5 +73,11 @@ export class LoginSocket {
     if (login.id !== this.watched?.id || login.version <= this.latestVersion) return;
     this.latestVersion = login.version;
     this.listener.onLogin(login);
+  }
+
+  private acceptFrame(frame: QrFrame): void {
+    if (frame.id !== this.watched?.id || frame.step <= this.latestStep) return;
+    this.latestStep = frame.step;
+    this.listener.onQrFrame(frame);
   }
 }

@@ -7,6 +7,7 @@ import {
   type CreatePushLoginResponse,
   type LoginView,
   type PasskeySignInOptionsResponse,
+  type QrFrame,
   type SessionResponse,
   type SessionView,
 } from "@countersign/shared";
@@ -33,6 +34,8 @@ export function useSignIn(options: {
   pushLoginsPath: string;
 }): {
   state: SignInState;
+  /** The frame the QR shows now (null until the first one is known); it changes every few seconds. */
+  qrFrame: QrFrame | null;
   connected: boolean;
   passkeyProblem: string | null;
   newCode: () => void;
@@ -41,6 +44,7 @@ export function useSignIn(options: {
   signOut: () => void;
 } {
   const [state, setState] = useState<SignInState>({ screen: "loading" });
+  const [qrFrame, setQrFrame] = useState<QrFrame | null>(null);
   const [connected, setConnected] = useState(true);
   const [passkeyProblem, setPasskeyProblem] = useState<string | null>(null);
   const socketRef = useRef<LoginSocket | null>(null);
@@ -48,10 +52,12 @@ export function useSignIn(options: {
   /** The push request this page waits on instead of the QR one, with the username it was for. */
   const pushRef = useRef<{ created: CreatePushLoginResponse; username: string } | null>(null);
 
-  const follow = useCallback((created: CreateLoginResponse, login: LoginView) => {
+  /** `frame`: the QR's current frame if known; the watch's acknowledgement brings it otherwise. */
+  const follow = useCallback((created: CreateLoginResponse, login: LoginView, frame: QrFrame | null) => {
     pushRef.current = null;
     createdRef.current = created;
     pendingLogin.save(created);
+    setQrFrame(frame);
     setState({ screen: "qr", created, login });
     socketRef.current?.watch({ id: created.login.id, desktopSecret: created.desktopSecret });
   }, []);
@@ -59,7 +65,7 @@ export function useSignIn(options: {
   const startLogin = useCallback(async () => {
     try {
       const created = await callApi<CreateLoginResponse>("POST", options.loginsPath, {});
-      follow(created, created.login);
+      follow(created, created.login, created.qr);
     } catch (error) {
       setState({ screen: "error", message: messageOf(error, "Could not start a sign-in.") });
     }
@@ -103,6 +109,7 @@ export function useSignIn(options: {
         if (login.status === "approved") void redeem(created);
         else if (isTerminalStatus(login.status)) pendingLogin.clear();
       },
+      onQrFrame: setQrFrame,
       onConnectionChange: setConnected,
       onSessionEnded: () => void startLogin(),
       // Nothing left to wait for on this request: show a fresh one rather than a dead QR.
@@ -118,9 +125,10 @@ export function useSignIn(options: {
     existing
       .then(({ session }) => signedIn(session))
       .catch(() => {
-        // After a reload, pick the same request up again; the watch resynchronises its state.
+        // After a reload, pick the same request up again; the watch resynchronises its state and
+        // brings the QR's current frame (the saved one is stale after a few seconds).
         const resumed = pendingLogin.load();
-        if (resumed !== null && resumed.login.expiresAt > Date.now()) follow(resumed, resumed.login);
+        if (resumed !== null && resumed.login.expiresAt > Date.now()) follow(resumed, resumed.login, null);
         else void startLogin();
       });
     return () => socket.close();
@@ -174,6 +182,7 @@ export function useSignIn(options: {
           createdRef.current = null;
           pendingLogin.clear();
           pushRef.current = { created, username };
+          setQrFrame(null);
           setState({ screen: "push", created, username, login: created.login });
           socketRef.current?.watch({ id: created.login.id, desktopSecret: created.desktopSecret });
         } catch (error) {
@@ -188,5 +197,5 @@ export function useSignIn(options: {
     void callApi("DELETE", API_PATHS.session).finally(() => void startLogin());
   }, [startLogin]);
 
-  return { state, connected, passkeyProblem, newCode, sendToPhone, signInWithPasskey, signOut };
+  return { state, qrFrame, connected, passkeyProblem, newCode, sendToPhone, signInWithPasskey, signOut };
 }

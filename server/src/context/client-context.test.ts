@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ADDRESSES, testGeoLocator } from "../testing/places.js";
 import { describeClient, normaliseIp } from "./client-context.js";
 
 describe("describeClient", () => {
@@ -60,6 +61,25 @@ describe("describeClient", () => {
       deviceType: "unknown",
       label: "Unknown device · unknown browser",
     });
+  });
+});
+
+describe("describeClient: the place", () => {
+  const geo = testGeoLocator();
+
+  it("names the place the database puts the address in, also for an IPv4-mapped address", () => {
+    expect(describeClient({ userAgent: "curl/8", ip: ADDRESSES.stockholm, geo }).place).toBe("Stockholm, Sweden");
+    expect(describeClient({ userAgent: undefined, ip: `::ffff:${ADDRESSES.sydney}`, geo })).toMatchObject({
+      ip: ADDRESSES.sydney,
+      place: "Sydney, Australia",
+    });
+    expect(describeClient({ userAgent: undefined, ip: ADDRESSES.swedenOnly, geo }).place).toBe("Sweden");
+  });
+
+  it("names no place for a private or loopback address, or without the database", () => {
+    expect(describeClient({ userAgent: undefined, ip: "192.168.1.20", geo }).place).toBeNull();
+    expect(describeClient({ userAgent: undefined, ip: "::1", geo }).place).toBeNull();
+    expect(describeClient({ userAgent: undefined, ip: ADDRESSES.stockholm }).place).toBeNull();
   });
 });
 

@@ -1,6 +1,7 @@
 import Bowser from "bowser";
 import type { DeviceType } from "@countersign/shared";
 import type { ClientContext } from "../store/store.js";
+import { describePlace, type GeoLocator } from "./geo.js";
 
 const MAX_FIELD = 64;
 /** Real User-Agents are a few hundred characters; parsing more only costs time. */
@@ -8,20 +9,21 @@ const MAX_USER_AGENT = 512;
 
 /**
  * Describes a browser from its User-Agent and address, for a person to recognise ("Pixel 8 ·
- * Chrome"). The User-Agent is attacker-controlled text, so every field is trimmed and capped.
+ * Chrome", "Stockholm, Sweden"). The User-Agent is attacker-controlled text, so every field is
+ * trimmed and capped. Without `geo` (or for an address it cannot place) the place is null.
  */
-export function describeClient(options: { userAgent: string | undefined; ip: string | undefined }): ClientContext {
+export function describeClient(options: {
+  userAgent: string | undefined;
+  ip: string | undefined;
+  geo?: GeoLocator;
+}): ClientContext {
+  const ip = normaliseIp(options.ip);
+  const location = options.geo?.locate(ip) ?? null;
+  const place = location === null ? null : describePlace(location);
   // Bowser throws on an empty string; a client may well send no User-Agent at all.
   const userAgent = (options.userAgent ?? "").slice(0, MAX_USER_AGENT).trim();
   if (userAgent === "") {
-    return {
-      ip: normaliseIp(options.ip),
-      browser: null,
-      os: null,
-      deviceType: "unknown",
-      label: "Unknown device · unknown browser",
-      place: null,
-    };
+    return { ip, browser: null, os: null, deviceType: "unknown", label: "Unknown device · unknown browser", place };
   }
   const parsed = Bowser.parse(userAgent);
   const browser = clean(parsed.browser.name);
@@ -31,7 +33,7 @@ export function describeClient(options: { userAgent: string | undefined; ip: str
   const model = clean(parsed.platform.model) ?? androidModel(userAgent);
   const deviceType = toDeviceType(parsed.platform.type);
   const label = `${model ?? clean(parsed.os.name) ?? "Unknown device"} · ${browser ?? "unknown browser"}`;
-  return { ip: normaliseIp(options.ip), browser, os, deviceType, label, place: null };
+  return { ip, browser, os, deviceType, label, place };
 }
 
 /** "::ffff:10.0.0.5" is IPv4 10.0.0.5 as seen by a dual-stack socket. */

@@ -14,7 +14,7 @@ export function securityHeaders(options: { secureCookies: boolean }): RequestHan
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        // The QR arrives as an SVG data: URL.
+        // QR codes are shown as SVG data: URLs (the sign-in page draws its own, frame by frame).
         "img-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "font-src": ["'self'"],

@@ -1,7 +1,7 @@
-import { CEREMONY_TTL_MS, type AuthenticationResponse } from "@countersign/shared";
+import { CEREMONY_TTL_MS, QR_STEP_MS, type AuthenticationResponse } from "@countersign/shared";
 import { describe, expect, it, vi } from "vitest";
 import { appErrorOf, DESKTOP, PHONE } from "../testing/fixtures.js";
-import { createTestServices, type TestServices } from "../testing/test-services.js";
+import { createTestServices, qrCapabilityOf, type TestServices } from "../testing/test-services.js";
 
 const OTHER_PHONE = { ...PHONE, ip: "192.0.2.44", label: "iPhone · Safari", browser: "Safari", os: "iOS 18" };
 
@@ -14,9 +14,16 @@ const UNKNOWN_PASSKEY: AuthenticationResponse = {
   clientExtensionResults: {},
 };
 
+/** A QR request with its first frame (what the QR shows) and the capability opening it gives. */
 async function qrRequest(setup: TestServices) {
   const created = await setup.services.logins.createLoginRequest({ desktop: DESKTOP });
-  return { ...created, proof: { kind: "qr", qrToken: created.qrToken } as const };
+  const capability = qrCapabilityOf(created.request.id);
+  return {
+    ...created,
+    qrToken: created.qrFrame.token,
+    capability,
+    proof: { kind: "qr", qrToken: capability } as const,
+  };
 }
 
 async function pushRequest(setup: TestServices, userId: string) {
@@ -29,7 +36,7 @@ async function pushRequest(setup: TestServices, userId: string) {
 describe("openApproval", () => {
   it("opens a request by its QR link: scanned by this phone, announced, with one passkey prompt started", async () => {
     const setup = createTestServices();
-    const { request, qrToken } = await qrRequest(setup);
+    const { request, qrToken, capability } = await qrRequest(setup);
     setup.clock.advance(3_000);
 
     const opened = await setup.services.approvals.openApproval({ body: { id: request.id, qrToken }, phone: PHONE });
@@ -39,7 +46,8 @@ describe("openApproval", () => {
       scannedBy: PHONE,
       scannedAt: setup.clock.now(),
     });
-    expect(opened.qrToken).toBe(qrToken);
+    expect(opened.capability).toBe(capability);
+    expect(opened.capability).not.toBe(qrToken);
     expect(opened.approval.ceremonyId).not.toBe("");
     expect(opened.approval.options).toMatchObject({ rpId: "localhost", userVerification: "required" });
     expect(setup.published.logins.at(-1)).toEqual({ before: request, after: opened.request, actorUserId: null });
@@ -61,15 +69,50 @@ describe("openApproval", () => {
     expect((await setup.store.getLoginRequest(request.id))?.status).toBe("pending");
   });
 
-  it("opens by the code typed on the phone and hands back the request's QR token for the next steps", async () => {
+  it("opens by the code typed on the phone and hands back the request's capability for the next steps", async () => {
     const setup = createTestServices();
-    const { request, qrToken } = await qrRequest(setup);
+    const { request, capability } = await qrRequest(setup);
+    // The typed code has no time step: it works for as long as the request waits.
+    setup.clock.advance(10 * QR_STEP_MS);
     const opened = await setup.services.approvals.openApproval({
       body: { userCode: request.userCode },
       phone: PHONE,
     });
     expect(opened.request).toMatchObject({ id: request.id, status: "scanned" });
-    expect(opened.qrToken).toBe(qrToken);
+    expect(opened.capability).toBe(capability);
+  });
+
+  it("opens by the current and the previous step's frame, and refuses one two steps old like a wrong one", async () => {
+    const setup = createTestServices();
+    const { request, qrToken: first } = await qrRequest(setup);
+    const frameNow = (): string => setup.services.logins.currentQrFrame(request.id).token;
+    setup.clock.advance(QR_STEP_MS);
+    const second = frameNow();
+    expect(second).not.toBe(first);
+    setup.clock.advance(QR_STEP_MS);
+    const third = frameNow();
+
+    const stale = await appErrorOf(
+      setup.services.approvals.openApproval({ body: { id: request.id, qrToken: first }, phone: PHONE }),
+    );
+    expect(stale.code).toBe("LOGIN_NOT_FOUND");
+    expect((await setup.store.getLoginRequest(request.id))?.status).toBe("pending");
+    for (const frame of [third, second]) {
+      const opened = await setup.services.approvals.openApproval({
+        body: { id: request.id, qrToken: frame },
+        phone: PHONE,
+      });
+      expect(opened.request.status).toBe("scanned");
+    }
+  });
+
+  it("never opens by a capability in place of a frame", async () => {
+    const setup = createTestServices();
+    const { request, capability } = await qrRequest(setup);
+    const refused = await appErrorOf(
+      setup.services.approvals.openApproval({ body: { id: request.id, qrToken: capability }, phone: PHONE }),
+    );
+    expect(refused.code).toBe("LOGIN_NOT_FOUND");
   });
 
   it("refuses a code no request has with LOGIN_NOT_FOUND", async () => {
@@ -83,7 +126,8 @@ describe("openApproval", () => {
 
   it("never opens a push request by its user code, nor by its (valid) QR token", async () => {
     const setup = createTestServices();
-    const { request, qrToken } = await pushRequest(setup, "user-ada");
+    const { request, qrFrame } = await pushRequest(setup, "user-ada");
+    const qrToken = qrFrame.token;
 
     const byCode = await appErrorOf(
       setup.services.approvals.openApproval({ body: { userCode: request.userCode }, phone: PHONE }),
@@ -123,7 +167,7 @@ describe("getForPhone", () => {
     expect(stranger.code).toBe("LOGIN_NOT_FOUND");
   });
 
-  it("does not open a QR request for a signed-in phone that has no QR token", async () => {
+  it("does not open a QR request for a signed-in phone that has no capability", async () => {
     const setup = createTestServices();
     const { request } = await qrRequest(setup);
     const refused = await appErrorOf(
@@ -168,21 +212,32 @@ describe("deny", () => {
     expect(setup.published.logins.at(-1)).toMatchObject({ after: { status: "denied" }, actorUserId: null });
   });
 
-  it("refuses a wrong QR token with LOGIN_NOT_FOUND and leaves the request pending", async () => {
+  it("refuses another request's capability, or a QR frame, with LOGIN_NOT_FOUND and leaves the request pending", async () => {
     const setup = createTestServices();
-    const { request } = await qrRequest(setup);
+    const { request, qrToken } = await qrRequest(setup);
     const other = await qrRequest(setup);
-    const refused = await appErrorOf(
-      setup.services.approvals.deny({
-        id: request.id,
-        proof: other.proof,
-        reason: "not_me",
-        phone: PHONE,
-        actorUserId: null,
-      }),
-    );
-    expect(refused.code).toBe("LOGIN_NOT_FOUND");
+    for (const proof of [other.proof, { kind: "qr", qrToken } as const]) {
+      const refused = await appErrorOf(
+        setup.services.approvals.deny({ id: request.id, proof, reason: "not_me", phone: PHONE, actorUserId: null }),
+      );
+      expect(refused.code).toBe("LOGIN_NOT_FOUND");
+    }
     expect((await setup.store.getLoginRequest(request.id))?.status).toBe("pending");
+  });
+
+  it("takes the capability long after the frame that opened the request went stale", async () => {
+    const setup = createTestServices();
+    const { request, qrToken } = await qrRequest(setup);
+    const opened = await setup.services.approvals.openApproval({ body: { id: request.id, qrToken }, phone: PHONE });
+    setup.clock.advance(30 * QR_STEP_MS);
+    const denied = await setup.services.approvals.deny({
+      id: request.id,
+      proof: { kind: "qr", qrToken: opened.capability },
+      reason: "cancelled",
+      phone: PHONE,
+      actorUserId: null,
+    });
+    expect(denied.status).toBe("denied");
   });
 });
 

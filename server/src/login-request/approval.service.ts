@@ -2,6 +2,7 @@ import { isLoginExpiredAt, REDEEM_WINDOW_MS, transitionLoginStatus } from "@coun
 import type { AuthenticationResponse, DenyReason, OpenApprovalBody, UserView } from "@countersign/shared";
 import { AppError } from "../app-error.js";
 import type { Clock } from "../clock.js";
+import type { ProximityJudge } from "../context/proximity.js";
 import type { ClientContext, LoginRequestRecord, Store } from "../store/store.js";
 import type { CeremonyService } from "../webauthn/ceremony.service.js";
 import { verifyPasskeyAssertion } from "../webauthn/passkey-assertion.js";
@@ -12,6 +13,7 @@ import {
   notFoundError,
   type LoginRequestTransitions,
 } from "./login-request.transitions.js";
+import { judgeRequestProximity, proximityAfterOpening } from "./login-request.proximity.js";
 import type { QrTokenSigner } from "./qr-token.js";
 
 /**
@@ -27,8 +29,9 @@ export interface ApprovalCeremonyStart {
 }
 
 /**
- * How a phone proves it may act on a request: the QR token it scanned (or got for a typed
- * code), or, for a push request, being signed in as the person it was sent to.
+ * How a phone proves it may act on a request: the capability that opening it handed out (for a
+ * QR frame or a typed code; `qrToken` on the wire), or, for a push request, being signed in as
+ * the person it was sent to. A QR frame itself is never a proof: it only opens (openApproval).
  */
 export type PhoneProof = { kind: "qr"; qrToken: string } | { kind: "push"; userId: string };
 
@@ -39,7 +42,8 @@ export interface ApprovalService {
   /** The phone opened the QR link or typed the code: marks it scanned and starts an approval. */
   openApproval(options: { body: OpenApprovalBody; phone: ClientContext }): Promise<{
     request: LoginRequestRecord;
-    qrToken: string;
+    /** The proof for the next steps (PhoneProof "qr"): it outlives the frame that opened it. */
+    capability: string;
     approval: ApprovalCeremonyStart;
   }>;
   /** Marks a request the phone has proven as scanned and starts an approval. */
@@ -54,6 +58,8 @@ export interface ApprovalService {
     ceremonyId: string;
     credential: AuthenticationResponse;
     phone: ClientContext;
+    /** The computer's digits typed on the phone: required when it is far away (see approve). */
+    checkNumber?: number;
   }): Promise<{ request: LoginRequestRecord; user: UserView }>;
   deny(options: {
     id: string;
@@ -72,11 +78,13 @@ export function createApprovalService(deps: {
   qrTokens: QrTokenSigner;
   ceremonies: CeremonyService;
   transitions: LoginRequestTransitions;
+  /** How near the computer is to the phone opening the request; kept on the request. */
+  judge: ProximityJudge;
 }): ApprovalService {
   const { store, clock, transitions } = deps;
 
   async function loadForPhone(id: string, proof: PhoneProof): Promise<LoginRequestRecord> {
-    if (proof.kind === "qr" && !deps.qrTokens.verify({ loginRequestId: id, token: proof.qrToken })) {
+    if (proof.kind === "qr" && !deps.qrTokens.verifyCapability({ loginRequestId: id, token: proof.qrToken })) {
       throw notFoundError();
     }
     const request = await store.getLoginRequest(id);
@@ -95,6 +103,38 @@ export function createApprovalService(deps: {
     });
     const options = await buildAuthenticationOptions({ rp: deps.rp, challenge: ceremony.challenge });
     return { ceremonyId: ceremony.id, options: { ...options } };
+  }
+
+  /**
+   * The deliberate extra step when the computer is far from the phone that opened it (DESIGN
+   * §11): the digits that computer shows, typed on the phone. A relayed QR's victim is not at
+   * that computer and cannot see them. A wrong guess denies the request, so guessing gets one
+   * try in 90; a missing one only asks for them.
+   */
+  async function checkFarAwayDigits(options: {
+    request: LoginRequestRecord;
+    checkNumber: number | undefined;
+    phone: ClientContext;
+  }): Promise<void> {
+    const { request, checkNumber } = options;
+    if (request.proximity?.verdict !== "far_away" || request.checkNumber === null) return;
+    if (checkNumber === undefined) {
+      throw new AppError(
+        "CHECK_DIGITS_REQUIRED",
+        "This computer is far from your phone: type the two digits it shows to approve.",
+      );
+    }
+    if (checkNumber === request.checkNumber) return;
+    await transitions.apply({
+      request,
+      event: "deny",
+      change: () => ({ denyReason: "number_mismatch", approver: options.phone }),
+      actorUserId: null,
+    });
+    throw new AppError(
+      "CHECK_DIGITS_WRONG",
+      "Those are not the digits on the computer, so the sign-in was denied. Nobody was signed in.",
+    );
   }
 
   /** Refuses early, before a passkey prompt, when the request can no longer be approved. */
@@ -118,6 +158,10 @@ export function createApprovalService(deps: {
       change: (current) => ({
         scannedAt: current.scannedAt ?? clock.now(),
         scannedBy: current.scannedBy ?? options.phone,
+        proximity: proximityAfterOpening({
+          stored: current.proximity,
+          judged: judgeRequestProximity({ request: current, phone: options.phone, judge: deps.judge }),
+        }),
       }),
       actorUserId: options.actorUserId,
     });
@@ -135,10 +179,15 @@ export function createApprovalService(deps: {
           throw new AppError("LOGIN_NOT_FOUND", "No sign-in request has this code. Check the code on the computer.");
         }
         const opened = await scanAndStart({ request: found, phone, actorUserId: null });
-        return { ...opened, qrToken: deps.qrTokens.tokenFor({ loginRequestId: found.id }) };
+        return { ...opened, capability: deps.qrTokens.capabilityFor({ loginRequestId: found.id }) };
       }
-      const request = await loadForPhone(body.id, { kind: "qr", qrToken: body.qrToken });
-      return { ...(await scanAndStart({ request, phone, actorUserId: null })), qrToken: body.qrToken };
+      // A stale frame (two steps old) is refused exactly like a wrong one: it may be a relayed QR.
+      if (!deps.qrTokens.verifyFrame({ loginRequestId: body.id, token: body.qrToken, now: clock.now() })) {
+        throw notFoundError();
+      }
+      const capability = deps.qrTokens.capabilityFor({ loginRequestId: body.id });
+      const request = await loadForPhone(body.id, { kind: "qr", qrToken: capability });
+      return { ...(await scanAndStart({ request, phone, actorUserId: null })), capability };
     },
 
     async open({ id, proof, phone, actorUserId }) {
@@ -151,7 +200,7 @@ export function createApprovalService(deps: {
       return startApprovalFor(request);
     },
 
-    async approve({ id, proof, ceremonyId, credential, phone }) {
+    async approve({ id, proof, ceremonyId, credential, phone, checkNumber }) {
       // Consumed first: whatever happens below, this challenge is spent (DESIGN §6).
       const ceremony = await deps.ceremonies.consumeCeremony({ id: ceremonyId, kind: "approval" });
       if (ceremony.loginRequestId !== id || clock.now() >= ceremony.expiresAt) {
@@ -162,6 +211,7 @@ export function createApprovalService(deps: {
       }
       const request = await loadForPhone(id, proof);
       await ensureCanStillApprove(request);
+      await checkFarAwayDigits({ request, checkNumber, phone });
       const { passkey, user } = await verifyPasskeyAssertion({
         store,
         clock,

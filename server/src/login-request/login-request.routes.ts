@@ -65,8 +65,12 @@ export function loginRequestRoutes(deps: {
       await deps.rateLimits.consume({ action: "lookupUserCode", key: req.ip ?? "unknown" });
     }
     const phone = clientContextOf(req);
-    const { request, qrToken, approval } = await deps.approvals.openApproval({ body, phone });
-    const response: OpenApprovalResponse = { review: toLoginReview(request, { viewer: phone }), qrToken, approval };
+    const { request, capability, approval } = await deps.approvals.openApproval({ body, phone });
+    const response: OpenApprovalResponse = {
+      review: toLoginReview(request, { viewer: phone }),
+      qrToken: capability,
+      approval,
+    };
     res.json(response);
   });
 
@@ -80,7 +84,7 @@ export function loginRequestRoutes(deps: {
 
   router.post(API_PATHS.loginApprove(":id"), async (req, res) => {
     const { id } = parseInput(idParams, req.params);
-    const { qrToken, ceremonyId, credential } = parseInput(approveBodySchema, req.body);
+    const { qrToken, ceremonyId, credential, checkNumber } = parseInput(approveBodySchema, req.body);
     const phone = clientContextOf(req);
     const { request, user } = await deps.approvals.approve({
       id,
@@ -88,6 +92,7 @@ export function loginRequestRoutes(deps: {
       ceremonyId,
       credential,
       phone,
+      ...(checkNumber === undefined ? {} : { checkNumber }),
     });
     const response: ApproveResponse = { review: toLoginReview(request, { viewer: phone }), user };
     res.json(response);

@@ -23,13 +23,14 @@ async function approvedRequest(setup: TestServices) {
 describe("createLoginRequest", () => {
   it("creates a pending request for the configured time, announced, storing only the desktop secret's hash", async () => {
     const { services, clock, published } = createTestServices({ env: { LOGIN_TTL_SECONDS: "90" } });
-    const { request, desktopSecret, qrToken } = await services.logins.createLoginRequest({ desktop: DESKTOP });
+    const { request, desktopSecret, qrFrame } = await services.logins.createLoginRequest({ desktop: DESKTOP });
 
     expect(request).toMatchObject({ status: "pending", version: 1, desktop: DESKTOP, push: null });
     expect(request.expiresAt).toBe(clock.now() + 90_000);
     expect(request.desktopSecretHash).toBe(hashSecret(desktopSecret));
     expect(JSON.stringify(request)).not.toContain(desktopSecret);
-    expect(qrToken).not.toBe("");
+    expect(qrFrame).toEqual(services.logins.currentQrFrame(request.id));
+    expect(qrFrame.token).not.toBe("");
     expect(published.logins).toEqual([{ before: null, after: request, actorUserId: null }]);
   });
 

@@ -25,12 +25,18 @@ import {
   notFoundError,
   type LoginRequestTransitions,
 } from "./login-request.transitions.js";
-import type { QrTokenSigner } from "./qr-token.js";
+import { qrStepAt, type QrTokenSigner } from "./qr-token.js";
 
 /** How long a finished request stays readable, so late pages learn its outcome. */
 const RETAIN_AFTER_EXPIRY_MS = 10 * 60_000;
 /** A clash of ids or user codes is rare (30^8 codes); a few tries always find a free one. */
 const MAX_CREATE_ATTEMPTS = 5;
+
+/** One frame of a request's changing QR (see qr-token.ts): the token of one time step. */
+export interface QrFrameToken {
+  step: number;
+  token: string;
+}
 
 /** The desktop's side of a sign-in request: create, watch, cancel, redeem. */
 export interface LoginRequestService {
@@ -44,13 +50,16 @@ export interface LoginRequestService {
   }): Promise<{
     request: LoginRequestRecord;
     desktopSecret: string;
-    qrToken: string;
+    /** The QR's first frame; the socket that watches the request gets the next ones. */
+    qrFrame: QrFrameToken;
   }>;
+  /** The QR frame of the current time step: what a desktop draws now. Derived, not stored. */
+  currentQrFrame(id: string): QrFrameToken;
   /**
    * The request that stands for an OpenID request no desktop will redeem (a device code, a CIBA
    * request), under an id derived from it: made by the first caller, found by every later one,
    * so two phones opening one device code open the same request and only one can decide it.
-   * Nobody holds its desktop secret.
+   * Nobody holds its desktop secret. `capability` is what a phone that opened it acts with.
    */
   createOrFindLinked(options: {
     id: string;
@@ -59,7 +68,7 @@ export interface LoginRequestService {
     oidc: OidcRequestLink;
     expiresAt: number;
     push?: PushDetails;
-  }): Promise<{ request: LoginRequestRecord; qrToken: string; created: boolean }>;
+  }): Promise<{ request: LoginRequestRecord; capability: string; created: boolean }>;
   /** The request, if `desktopSecret` is the one it was created with; re-arms its expiry here. */
   getForDesktop(options: { id: string; desktopSecret: string }): Promise<LoginRequestRecord>;
   cancel(options: { id: string; desktopSecret: string }): Promise<LoginRequestRecord>;
@@ -108,7 +117,19 @@ function newRecordWith(
     push: options.push,
     app: options.app,
     oidc: options.oidc,
+    proximity: null,
+    // Only a computer's own screen can show it: not for push (its number) nor device or CIBA.
+    checkNumber: options.push === null && options.oidc === null ? 10 + randomDigitsBelow(random, 90) : null,
   };
+}
+
+/** A uniform whole number 0 ≤ n < bound (bound ≤ 256), by rejection sampling. */
+function randomDigitsBelow(random: Random, bound: number): number {
+  const limit = 256 - (256 % bound);
+  for (;;) {
+    const byte = random.bytes(1)[0]!;
+    if (byte < limit) return byte % bound;
+  }
 }
 
 export function createLoginRequestService(deps: {
@@ -125,6 +146,10 @@ export function createLoginRequestService(deps: {
   const expiry = createExpiryScheduler({ clock, events: deps.events, expireIfDue: transitions.expireIfDue });
   const newRecord = (options: Parameters<typeof newRecordWith>[1]): LoginRequestRecord =>
     newRecordWith(random, options);
+  const currentQrFrame = (id: string): QrFrameToken => {
+    const step = qrStepAt(clock.now());
+    return { step, token: deps.qrTokens.frameFor({ loginRequestId: id, step }) };
+  };
 
   async function loadForDesktop(id: string, desktopSecret: string): Promise<LoginRequestRecord> {
     const request = await store.getLoginRequest(id);
@@ -151,17 +176,17 @@ export function createLoginRequestService(deps: {
           oidc: null,
         });
         if ((await transitions.create(request)) === "conflict") continue;
-        return { request, desktopSecret, qrToken: deps.qrTokens.tokenFor({ loginRequestId: request.id }) };
+        return { request, desktopSecret, qrFrame: currentQrFrame(request.id) };
       }
       throw new Error("Could not allocate a unique login request id and user code.");
     },
 
     async createOrFindLinked({ id, desktop, app, oidc, expiresAt, push }) {
       if (!Number.isFinite(expiresAt)) throw new TypeError(`expiresAt must be a time, got ${String(expiresAt)}`);
-      const qrToken = deps.qrTokens.tokenFor({ loginRequestId: id });
+      const capability = deps.qrTokens.capabilityFor({ loginRequestId: id });
       for (let attempt = 0; attempt < MAX_CREATE_ATTEMPTS; attempt += 1) {
         const existing = await store.getLoginRequest(id);
-        if (existing !== null) return { request: existing, qrToken, created: false };
+        if (existing !== null) return { request: existing, capability, created: false };
         const request = newRecord({
           id,
           // Random and thrown away: no desktop redeems this request.
@@ -174,10 +199,12 @@ export function createLoginRequestService(deps: {
           oidc,
         });
         // A conflict is another caller creating it first, or (rarely) a clash of user codes.
-        if ((await transitions.create(request)) === "created") return { request, qrToken, created: true };
+        if ((await transitions.create(request)) === "created") return { request, capability, created: true };
       }
       throw new Error("Could not create or find the linked login request.");
     },
+
+    currentQrFrame,
 
     async getForDesktop({ id, desktopSecret }) {
       const request = await loadForDesktop(id, desktopSecret);

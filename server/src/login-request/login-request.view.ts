@@ -1,5 +1,14 @@
-import type { ClientContextView, LoginReview, LoginView, RiskSignal } from "@countersign/shared";
+import {
+  approximateDistance,
+  type ClientContextView,
+  type LoginReview,
+  type LoginView,
+  type Proximity,
+  type RiskSignal,
+} from "@countersign/shared";
+import type { ProximityJudge } from "../context/proximity.js";
 import type { LoginRequestRecord } from "../store/store.js";
+import { judgeRequestProximity, UNKNOWN_PROXIMITY } from "./login-request.proximity.js";
 
 /** What the desktop sees: status and the phone's device, never the person until redeemed. */
 export function toLoginView(request: LoginRequestRecord): LoginView {
@@ -20,33 +29,56 @@ export function toLoginView(request: LoginRequestRecord): LoginView {
             label: request.scannedBy.label,
           },
     denyReason: request.denyReason,
+    // Shown once a far-away phone opened it: the person at this computer types it on their phone.
+    checkNumber: request.proximity?.verdict === "far_away" ? request.checkNumber : null,
   };
 }
 
-/** What the phone shows before the person decides. */
-export function toLoginReview(request: LoginRequestRecord, options: { viewer: ClientContextView }): LoginReview {
+/**
+ * What the phone shows before the person decides. Once a phone has opened the request, its
+ * proximity is the one judged then (what approving enforces, see LoginRequestRecord); before
+ * that (a push listed in the inbox) it is judged for `viewer` on the spot, given a judge, and
+ * unknown without one (the broadcast to all of a person's phones, whose addresses differ).
+ */
+export function toLoginReview(
+  request: LoginRequestRecord,
+  options: { viewer: ClientContextView | null; judge?: ProximityJudge },
+): LoginReview {
+  const { viewer, judge } = options;
+  const proximity =
+    request.proximity ??
+    (viewer === null || judge === undefined
+      ? UNKNOWN_PROXIMITY
+      : judgeRequestProximity({ request, phone: viewer, judge }));
   return {
     id: request.id,
     status: request.status,
     createdAt: request.createdAt,
     expiresAt: request.expiresAt,
     desktop: request.desktop,
-    // An app's server (CIBA) is not where the person is: only a browser's or device's address is.
-    risks: request.app?.via === "backchannel" ? [] : assessRisks({ desktop: request.desktop, phone: options.viewer }),
+    proximity,
+    risks: assessRisks({ desktop: request.desktop, proximity }),
     app: request.app,
   };
 }
 
-function assessRisks(options: { desktop: ClientContextView; phone: ClientContextView }): RiskSignal[] {
-  const risks: RiskSignal[] = [];
-  const { desktop, phone } = options;
-  // Home and office networks share one public address; different addresses mean the
-  // computer is somewhere else, which is exactly what a remote attacker's request looks like.
-  if (desktop.ip !== null && phone.ip !== null && desktop.ip !== phone.ip) {
-    risks.push({
-      code: "different_network",
-      message: "This phone and the computer asking to sign in are on different networks.",
-    });
-  }
-  return risks;
+function assessRisks(options: { desktop: ClientContextView; proximity: Proximity }): RiskSignal[] {
+  const { desktop, proximity } = options;
+  if (proximity.verdict !== "far_away") return [];
+  // A relayed QR code or push looks exactly like this: the computer is somewhere else.
+  const howFar =
+    proximity.distanceKm !== null
+      ? `${approximateDistance(proximity.distanceKm)} from this phone`
+      : proximity.otherCountry
+        ? "in another country than this phone"
+        : "far from this phone";
+  const where = desktop.place === null ? howFar : `near ${desktop.place}, ${howFar}`;
+  return [
+    {
+      code: "far_away",
+      message:
+        `The computer asking to sign in seems to be ${where}. ` +
+        "If you are not there yourself, someone may be trying to trick you into letting them in.",
+    },
+  ];
 }

@@ -1,14 +1,14 @@
-import { approverLoginUrl, formatUserCode, type CreateLoginResponse } from "@countersign/shared";
+import { formatUserCode, type CreateLoginResponse } from "@countersign/shared";
 import type { Request, Response } from "express";
 import type { ClientContext, LoginApp } from "../store/store.js";
 import type { RateLimits } from "../rate-limit/rate-limits.js";
-import { renderQrSvg } from "../qr/qr-code.js";
 import { toLoginView } from "./login-request.view.js";
 import type { LoginRequestService } from "./login-request.service.js";
+import { toQrFrame } from "./qr-frame.js";
 
 /**
- * Starts a QR sign-in for the desktop that asked, and answers with its QR code, typed code and
- * the secret only this page holds: for Countersign itself, or for an app (named on the phone).
+ * Starts a QR sign-in for the desktop that asked, and answers with its QR's first frame, typed
+ * code and the secret only this page holds: for Countersign itself, or for an app (named on the phone).
  */
 export async function respondWithNewLogin(
   req: Request,
@@ -23,16 +23,15 @@ export async function respondWithNewLogin(
   },
 ): Promise<void> {
   await options.rateLimits.consume({ action: "createLogin", key: req.ip ?? "unknown" });
-  const { request, desktopSecret, qrToken } = await options.logins.createLoginRequest({
+  const { request, desktopSecret, qrFrame } = await options.logins.createLoginRequest({
     desktop: options.desktop,
     ...(options.app === undefined ? {} : { app: options.app }),
   });
-  const url = approverLoginUrl({ origin: options.publicOrigin, id: request.id, qrToken });
   const body: CreateLoginResponse = {
     login: toLoginView(request),
     desktopSecret,
     userCode: formatUserCode(request.userCode),
-    qr: { svg: await renderQrSvg(url), url },
+    qr: toQrFrame({ id: request.id, frame: qrFrame, publicOrigin: options.publicOrigin }),
   };
   res.status(201).json(body);
 }

@@ -147,7 +147,8 @@ export interface DeviceApprovals {
    */
   findByUserCode(options: { userCode: string }): Promise<{
     request: LoginRequestRecord;
-    qrToken: string;
+    /** The phone's proof for the next steps, as opening a QR gives it. */
+    capability: string;
   }>;
 }
 
@@ -174,14 +175,14 @@ export function createDeviceApprovals(deps: {
       const client = await provider.Client.find(code.clientId!);
       if (client === undefined) throw notFound();
       const app: LoginApp = { name: client.clientName ?? client.clientId, via: "device", bindingMessage: null };
-      const { request, qrToken } = await deps.logins.createOrFindLinked({
+      const { request, capability } = await deps.logins.createOrFindLinked({
         id,
         desktop: deviceContextOf(code.deviceInfo),
         app,
         oidc: link,
         expiresAt: expiresAtFor({ clock: deps.clock, remainingSeconds: code.remainingTTL }),
       });
-      return { request, qrToken };
+      return { request, capability };
     },
   };
 }

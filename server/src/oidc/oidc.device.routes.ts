@@ -57,16 +57,16 @@ export function oidcDeviceApprovalRoutes(deps: {
     // Device codes are short enough to guess at scale: the same limit as typed sign-in codes.
     await deps.rateLimits.consume({ action: "lookupUserCode", key: req.ip ?? "unknown" });
     const phone = clientContextOf(req);
-    const { request, qrToken } = await deps.devices.findByUserCode({ userCode });
+    const { request, capability } = await deps.devices.findByUserCode({ userCode });
     const opened = await deps.approvals.open({
       id: request.id,
-      proof: { kind: "qr", qrToken },
+      proof: { kind: "qr", qrToken: capability },
       phone,
       actorUserId: null,
     });
     const body: OpenApprovalResponse = {
       review: toLoginReview(opened.request, { viewer: phone }),
-      qrToken,
+      qrToken: capability,
       approval: opened.approval,
     };
     res.json(body);

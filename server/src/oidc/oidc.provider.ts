@@ -1,6 +1,7 @@
 import Provider, { errors, interactionPolicy, type Adapter, type Configuration, type JWK } from "oidc-provider";
 import { DEVICE_USER_CODE_MASK, INTERACTION_PATHS, usernameSchema } from "@countersign/shared";
 import { describeClient } from "../context/client-context.js";
+import type { GeoLocator } from "../context/geo.js";
 import { UNKNOWN_TARGET_PREFIX, type PushLoginService } from "../push-login/push-login.service.js";
 import { expiredSessionCookie, readSessionToken } from "../session/session.cookies.js";
 import type { SessionService } from "../session/session.service.js";
@@ -52,6 +53,8 @@ export interface OidcProviderOptions {
   loopbackNotifications: boolean;
   /** Behind a reverse proxy: the provider reads the client's protocol and host from it. */
   trustProxy: boolean;
+  /** Names the place a device asks from (device grant), for the phone to compare. */
+  geo: GeoLocator;
   secureCookies: boolean;
   /** Where a failure with no request to answer goes (the logger). */
   onError: (error: unknown) => void;
@@ -128,7 +131,11 @@ export function createOidcProvider(options: OidcProviderOptions): Provider {
         mask: DEVICE_USER_CODE_MASK,
         // Kept on the device code, shown to the phone: where the device asked from.
         deviceInfo: (ctx) =>
-          describeClient({ userAgent: ctx.get("user-agent"), ip: (ctx.req as { ip?: string }).ip ?? ctx.ip }),
+          describeClient({
+            userAgent: ctx.get("user-agent"),
+            ip: (ctx.req as { ip?: string }).ip ?? ctx.ip,
+            geo: options.geo,
+          }),
       },
       ciba: {
         enabled: true,
@@ -162,6 +169,8 @@ export function createOidcProvider(options: OidcProviderOptions): Provider {
             target: account.accountId,
             source: `app:${client.clientId}`,
             id: linkedLoginId({ key: options.sharedKey, link }),
+            // The app's server, not where the person is: no place named (and no verdict, see
+            // judgeRequestProximity), so the phone is not told a data centre's city.
             desktop: describeClient({
               userAgent: ctx.get("user-agent"),
               ip: (ctx.req as { ip?: string }).ip ?? ctx.ip,

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
+import type { GeoLocator } from "../context/geo.js";
 import type { ClientContext, Store } from "../store/store.js";
 import { appErrorOf, DESKTOP, enrolPerson, FAR_DESKTOP, PHONE } from "../testing/fixtures.js";
-import { approveWithoutPasskey, createTestServices, type TestServices } from "../testing/test-services.js";
+import { ADDRESSES, testGeoLocator } from "../testing/places.js";
+import {
+  approveWithoutPasskey,
+  createTestServices,
+  qrCapabilityOf,
+  type TestServices,
+} from "../testing/test-services.js";
 
 const TEN_MINUTES = 10 * 60_000;
 const PAUSE = 20 * 60_000;
@@ -11,7 +18,7 @@ function desktopAt(host: number): ClientContext {
   return { ...FAR_DESKTOP, ip: `203.0.113.${host}` };
 }
 
-async function withAda(options: { env?: Record<string, string> } = {}) {
+async function withAda(options: { env?: Record<string, string>; geo?: GeoLocator } = {}) {
   const setup = createTestServices(options);
   const { user, passkeys } = await enrolPerson({ store: setup.store, clock: setup.clock, username: "ada" });
   return { ...setup, ada: user, passkey: passkeys[0]! };
@@ -243,10 +250,10 @@ describe("'This wasn't me' pauses pushes", () => {
 
   it("pauses too when a signed-in phone reports a QR request it scanned", async () => {
     const setup = await withAda();
-    const { request, qrToken } = await setup.services.logins.createLoginRequest({ desktop: FAR_DESKTOP });
+    const { request } = await setup.services.logins.createLoginRequest({ desktop: FAR_DESKTOP });
     await setup.services.approvals.deny({
       id: request.id,
-      proof: { kind: "qr", qrToken },
+      proof: { kind: "qr", qrToken: qrCapabilityOf(request.id) },
       reason: "not_me",
       phone: PHONE,
       actorUserId: setup.ada.id,
@@ -260,8 +267,9 @@ describe("'This wasn't me' pauses pushes", () => {
       { reason: "not_me", actorUserId: null },
       { reason: "cancelled", actorUserId: setup.ada.id },
     ] as const) {
-      const { request, qrToken } = await setup.services.logins.createLoginRequest({ desktop: FAR_DESKTOP });
-      await setup.services.approvals.deny({ id: request.id, proof: { kind: "qr", qrToken }, phone: PHONE, ...denial });
+      const { request } = await setup.services.logins.createLoginRequest({ desktop: FAR_DESKTOP });
+      const proof = { kind: "qr", qrToken: qrCapabilityOf(request.id) } as const;
+      await setup.services.approvals.deny({ id: request.id, proof, phone: PHONE, ...denial });
     }
     expect(await setup.store.pushesPausedUntil(setup.ada.id)).toBeNull();
   });
@@ -281,18 +289,26 @@ describe("'This wasn't me' pauses pushes", () => {
 });
 
 describe("inbox", () => {
-  it("shows each waiting push with its numbers and where it comes from, as the phone sees it", async () => {
-    const setup = await withAda();
-    const { login } = await setup.services.push.createPushLogin({ username: "ada", desktop: FAR_DESKTOP });
-    const [review] = await setup.services.push.inbox({ userId: setup.ada.id, viewer: PHONE });
-    const stored = await setup.store.getLoginRequest(login.id);
+  it("shows each waiting push with where it comes from, as the phone sees it; far away, without numbers to pick", async () => {
+    const setup = await withAda({ geo: testGeoLocator() });
+    const desktop = { ...FAR_DESKTOP, ip: ADDRESSES.sydney, place: "Sydney, Australia" };
+    const { login } = await setup.services.push.createPushLogin({ username: "ada", desktop });
+    const viewer = { ...PHONE, ip: ADDRESSES.stockholm };
+    const [review] = await setup.services.push.inbox({ userId: setup.ada.id, viewer });
     expect(review).toMatchObject({
       id: login.id,
       status: "pending",
-      desktop: FAR_DESKTOP,
-      choices: stored?.push?.choices,
+      desktop,
+      proximity: { verdict: "far_away", distanceKm: 15_596, otherCountry: true },
+      // The person must type the computer's number, which a relayed request's victim cannot see.
+      choices: [],
     });
-    expect(review?.risks.map(({ code }) => code)).toEqual(["different_network"]);
+    expect(review?.risks.map(({ code }) => code)).toEqual(["far_away"]);
+
+    // The same request seen from a phone in the computer's own area offers its three numbers.
+    const near = { ...PHONE, ip: ADDRESSES.sydney };
+    const [nearReview] = await setup.services.push.inbox({ userId: setup.ada.id, viewer: near });
+    expect(nearReview?.choices).toEqual((await setup.store.getLoginRequest(login.id))?.push?.choices);
   });
 
   it("drops requests that expired or were decided", async () => {

@@ -1,6 +1,7 @@
 import type { ClientContextView, CreatePushLoginResponse, PushReview } from "@countersign/shared";
 import type { Clock } from "../clock.js";
 import { networkOf } from "../context/network.js";
+import type { ProximityJudge } from "../context/proximity.js";
 import type { RateLimits } from "../rate-limit/rate-limits.js";
 import { toLoginReview, toLoginView } from "../login-request/login-request.view.js";
 import type { LoginRequestService } from "../login-request/login-request.service.js";
@@ -72,8 +73,16 @@ export interface PushRequested {
   review: PushReview;
 }
 
-export function toPushReview(request: LoginRequestRecord, options: { viewer: ClientContextView }): PushReview {
-  return { ...toLoginReview(request, options), choices: request.push?.choices ?? [] };
+/** A push request as a phone lists it; see toLoginReview for `viewer` and `judge`. */
+export function toPushReview(
+  request: LoginRequestRecord,
+  options: { viewer: ClientContextView | null; judge?: ProximityJudge },
+): PushReview {
+  const review = toLoginReview(request, options);
+  // Far away: no numbers to pick from, so the person must type the one the computer shows,
+  // which a person sent someone else's request cannot see (DESIGN §11).
+  const farAway = review.proximity.verdict === "far_away";
+  return { ...review, choices: farAway ? [] : (request.push?.choices ?? []) };
 }
 
 /**
@@ -112,6 +121,8 @@ export function createPushLoginService(deps: {
   pauseMs: number;
   /** Derives unknown names' pseudonyms; every process of a deployment must share it. */
   pseudonymKey: Uint8Array;
+  /** How near each request's computer is to the phone listing it. */
+  judge: ProximityJudge;
 }): PushLoginService {
   const { store, random } = deps;
 
@@ -168,12 +179,7 @@ export function createPushLoginService(deps: {
    * Swaps a new push request in for its (target, source) and tells the phones, unless paused or
    * limited: then it is swapped in undelivered, so nothing a requester sees changes.
    */
-  async function announce(options: {
-    request: LoginRequestRecord;
-    target: string;
-    source: string;
-    viewer: ClientContext;
-  }): Promise<void> {
+  async function announce(options: { request: LoginRequestRecord; target: string; source: string }): Promise<void> {
     const { request, target, source } = options;
     const delivered = await mayPush(target, source);
     const previous = await store.swapPendingPush({
@@ -185,7 +191,9 @@ export function createPushLoginService(deps: {
     });
     if (previous !== null && previous !== request.id) await supersede(previous);
     if (delivered) {
-      await deps.pushEvents.publish({ userId: target, review: toPushReview(request, { viewer: options.viewer }) });
+      // Every phone of the person hears it, each from its own address: none is the viewer here.
+      // A phone lists it with its own verdict from the inbox (GET), which judges it for that phone.
+      await deps.pushEvents.publish({ userId: target, review: toPushReview(request, { viewer: null }) });
     }
   }
 
@@ -206,7 +214,7 @@ export function createPushLoginService(deps: {
         push: { userId: target, matchNumber, choices: choicesFor(matchNumber) },
         ...(app === undefined ? {} : { app }),
       });
-      await announce({ request, target, source, viewer: desktop });
+      await announce({ request, target, source });
       return { login: toLoginView(request), desktopSecret, matchNumber };
     },
 
@@ -219,7 +227,7 @@ export function createPushLoginService(deps: {
         expiresAt,
         push: { userId: target, matchNumber: null, choices: [] },
       });
-      if (created) await announce({ request, target, source, viewer: desktop });
+      if (created) await announce({ request, target, source });
       return request;
     },
 
@@ -232,7 +240,7 @@ export function createPushLoginService(deps: {
             request !== null && (request.status === "pending" || request.status === "scanned"),
         )
         .sort((a, b) => b.createdAt - a.createdAt)
-        .map((request) => toPushReview(request, { viewer }));
+        .map((request) => toPushReview(request, { viewer, judge: deps.judge }));
     },
 
     async matchPush({ id, userId, choice, phone }) {

@@ -28,6 +28,11 @@ export function broadcastToSockets(deps: {
     if (after.push !== null && !waiting) {
       io.to(SOCKET_ROOMS.user(after.push.userId)).emit(SOCKET_EVENTS.pushResolved, { id: after.id });
     }
+    // No QR frame after a decision, on any process: the desktops drawing it leave its QR room.
+    const wasWaiting = before.status === "pending" || before.status === "scanned";
+    if (after.push === null && wasWaiting && !waiting) {
+      io.in(SOCKET_ROOMS.qrFrames(after.id)).socketsLeave(SOCKET_ROOMS.qrFrames(after.id));
+    }
   });
 
   deps.pushEvents.subscribe(({ userId, review }) => {

@@ -8,6 +8,7 @@ import {
   SOCKET_ROOMS,
   type Ack,
   type ClientToServerEvents,
+  type QrFrame,
   type ServerToClientEvents,
 } from "@countersign/shared";
 import type { Logger } from "pino";
@@ -17,11 +18,13 @@ import type { Clock, TimerHandle } from "../clock.js";
 import type { RateLimits } from "../rate-limit/rate-limits.js";
 import type { SessionRecord } from "../store/store.js";
 import { toLoginView } from "../login-request/login-request.view.js";
+import { toQrFrame } from "../login-request/qr-frame.js";
 import type { LoginRequestService } from "../login-request/login-request.service.js";
 import { readSessionToken } from "../session/session.cookies.js";
 import { hashSecret } from "../tokens.js";
 import type { SessionService } from "../session/session.service.js";
 import { parseInput } from "../http/validate.js";
+import { createQrFrameSender } from "./socket.qr-frames.js";
 import { roomsGrantedBy } from "./socket.rooms.js";
 
 interface SocketData {
@@ -58,6 +61,8 @@ export function registerSocketHandlers(
     isStoreUnavailable: (error: unknown) => boolean;
     /** The client's address, honouring TRUST_PROXY the way Express's req.ip does. */
     clientIpOf: (request: IncomingMessage) => string;
+    /** Where the approver links in QR frames point. */
+    publicOrigin: string;
   },
 ): void {
   io.use(async (socket, next) => {
@@ -100,10 +105,15 @@ export function registerSocketHandlers(
     return null;
   }
 
+  const frameOf = (id: string): QrFrame =>
+    toQrFrame({ id, frame: deps.logins.currentQrFrame(id), publicOrigin: deps.publicOrigin });
+
   io.on("connection", (socket: CountersignSocket) => {
     const expiryTimers: TimerHandle[] = [];
+    const qrFrames = createQrFrameSender({ socket, clock: deps.clock, frameOf });
     socket.on("disconnect", () => {
       for (const timer of expiryTimers) timer.cancel();
+      qrFrames.stopAll();
     });
     for (const session of [socket.data.desktopSession, socket.data.approverSession]) {
       if (session === null) continue;
@@ -123,17 +133,22 @@ export function registerSocketHandlers(
       acknowledged(deps, loginWatchPayloadSchema, async ({ id, desktopSecret }) => {
         await deps.rateLimits.consume({ action: "watchLogin", key: clientIp });
         // Prove first, then join, then read: an update racing the join is either in the
-        // acknowledged state or arrives after it, and the client keeps the higher version.
-        await deps.logins.getForDesktop({ id, desktopSecret });
-        await socket.join(SOCKET_ROOMS.login(id));
+        // acknowledged state or arrives after it, and the client keeps the higher version. The
+        // same holds for the QR room: an end after the read takes the socket out of it.
+        const proven = await deps.logins.getForDesktop({ id, desktopSecret });
+        const rooms = [SOCKET_ROOMS.login(id)];
+        if (proven.push === null) rooms.push(SOCKET_ROOMS.qrFrames(id));
+        await socket.join(rooms);
         const login = await deps.logins.getForDesktop({ id, desktopSecret });
-        return { login: toLoginView(login) };
+        return { login: toLoginView(login), qr: qrFrames.follow(login) };
       }),
     );
 
     socket.on(
       SOCKET_EVENTS.loginUnwatch,
       acknowledged(deps, loginUnwatchPayloadSchema, async ({ id }) => {
+        qrFrames.stop(id);
+        await socket.leave(SOCKET_ROOMS.qrFrames(id));
         await socket.leave(SOCKET_ROOMS.login(id));
         return {};
       }),

@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { clientContextViewSchema, denyReasonSchema, loginStatusSchema, sessionKindSchema } from "@countersign/shared";
+import {
+  clientContextViewSchema,
+  denyReasonSchema,
+  loginStatusSchema,
+  proximitySchema,
+  sessionKindSchema,
+} from "@countersign/shared";
 import type {
   ActivityRecord,
   CeremonyRecord,
@@ -102,6 +108,10 @@ export const loginRequestRecordSchema = z.object({
     .object({ kind: z.enum(["device_code", "ciba"]), id: z.string() })
     .nullable()
     .default(null),
+  // Records written before the verdict existed have none, as if no phone had opened them yet.
+  proximity: proximitySchema.nullable().default(null),
+  // Written before far-away checks: none.
+  checkNumber: z.number().int().nullable().default(null),
 }) satisfies z.ZodType<LoginRequestRecord>;
 
 export const sessionRecordSchema = z.object({

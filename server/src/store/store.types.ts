@@ -1,4 +1,11 @@
-import type { ClientContextView, DenyReason, LoginReview, LoginStatus, SessionKind } from "@countersign/shared";
+import type {
+  ClientContextView,
+  DenyReason,
+  LoginReview,
+  LoginStatus,
+  Proximity,
+  SessionKind,
+} from "@countersign/shared";
 
 /** Where a request or session came from. Same shape as what people are shown. */
 export type ClientContext = ClientContextView;
@@ -81,6 +88,18 @@ export interface LoginRequestRecord {
    * 8628) or a CIBA request. Deciding this request settles that one (oidc/oidc.async-grants.ts).
    */
   oidc: OidcRequestLink | null;
+  /**
+   * How near the computer was to the phone that opened it, judged at opening (null until then).
+   * "far_away" stays once seen, so a nearby phone opening it later cannot wash it out; approving
+   * a far-away request takes an extra step.
+   */
+  proximity: Proximity | null;
+  /**
+   * Two digits the computer shows once a far-away phone opened a QR request; approving it then
+   * takes typing them on the phone. Null for push (its match number plays that part) and for
+   * requests with no computer screen (device grant, CIBA).
+   */
+  checkNumber: number | null;
 }
 
 export type LoginApp = NonNullable<LoginReview["app"]>;

@@ -4,6 +4,8 @@ export interface FakeClock extends Clock {
   /** Moves time forward, running every timer that falls due, in order. */
   advance(ms: number): void;
   set(now: number): void;
+  /** How many timers are armed (neither run nor cancelled): what a test checks for leaks. */
+  pendingTimers(): number;
 }
 
 /** A clock for tests: time stands still until the test moves it. */
@@ -37,5 +39,6 @@ export function createFakeClock(options: { start?: number } = {}): FakeClock {
       now = value;
       runDue();
     },
+    pendingTimers: () => timers.size,
   };
 }

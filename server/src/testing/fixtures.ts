@@ -73,6 +73,8 @@ export function loginRequestRecord(options: {
     push: null,
     app: null,
     oidc: null,
+    proximity: null,
+    checkNumber: null,
     ...options.overrides,
   };
 }

@@ -1,6 +1,8 @@
 import { REDEEM_WINDOW_MS } from "@countersign/shared";
 import { loadConfig, type Config } from "../config.js";
+import { LOCATE_NOWHERE, type GeoLocator } from "../context/geo.js";
 import type { LoginRequestChanged } from "../login-request/login-request.events.js";
+import { createQrTokenSigner } from "../login-request/qr-token.js";
 import type { PushRequested } from "../push-login/push-login.service.js";
 import { cryptoRandom } from "../random.js";
 import { rateLimitPolicies } from "../rate-limit/rate-limits.js";
@@ -20,6 +22,11 @@ import { PHONE } from "./fixtures.js";
 /** Shared by every process of a test deployment: QR tokens and pseudonyms derive from it. */
 export const SHARED_KEY = new Uint8Array(32).fill(7);
 
+/** The capability a phone gets when it opens request `id` (what approve and deny take). */
+export function qrCapabilityOf(id: string): string {
+  return createQrTokenSigner({ key: SHARED_KEY }).capabilityFor({ loginRequestId: id });
+}
+
 export interface TestServices {
   services: Services;
   store: Store;
@@ -37,13 +44,23 @@ export function createTestServices(
   options: {
     /** Environment for `loadConfig`; default none (every default). */
     env?: Record<string, string>;
+    /** Where addresses are; default nowhere (no places, every verdict unknown). */
+    geo?: GeoLocator;
   } = {},
 ): TestServices {
   const config = loadConfig(options.env ?? {});
   const clock = createFakeClock();
   const store = createMemoryStore({ clock });
   const rateLimits = createMemoryRateLimits({ clock, policies: rateLimitPolicies(config) });
-  const services = createServices({ config, store, clock, random: cryptoRandom, rateLimits, sharedKey: SHARED_KEY });
+  const services = createServices({
+    config,
+    store,
+    clock,
+    random: cryptoRandom,
+    rateLimits,
+    sharedKey: SHARED_KEY,
+    geo: options.geo ?? LOCATE_NOWHERE,
+  });
   const published: TestServices["published"] = { logins: [], sessions: [], pushes: [] };
   services.events.logins.subscribe((event) => void published.logins.push(event));
   services.events.sessions.subscribe((event) => void published.sessions.push(event));

@@ -36,8 +36,8 @@ describe("every route that stores something for an anonymous caller is limited",
     const { origin } = await serverLimiting("startApproval");
     const phone = new HttpClient(origin, { userAgent: PHONE_UA });
     const login = await createLogin(new HttpClient(origin, { userAgent: DESKTOP_UA }));
-    await openFromQr(phone, login);
-    const { id, qrToken } = qrLinkOf(login);
+    const { qrToken } = await openFromQr(phone, login);
+    const { id } = login.login;
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 4; attempt += 1) {
       statuses.push((await phone.post(API_PATHS.loginApprovalOptions(id), { qrToken })).status);
@@ -66,8 +66,8 @@ describe("every route that stores something for an anonymous caller is limited",
     server = await startTestServer();
     const phone = new HttpClient(server.origin, { userAgent: PHONE_UA });
     const login = await createLogin(new HttpClient(server.origin, { userAgent: DESKTOP_UA }));
-    await openFromQr(phone, login);
-    const { id, qrToken } = qrLinkOf(login);
+    const { qrToken } = await openFromQr(phone, login);
+    const { id } = login.login;
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 10; attempt += 1) {
       statuses.push((await phone.post(API_PATHS.loginApprovalOptions(id), { qrToken })).status);

@@ -35,6 +35,7 @@ describe("logs", () => {
     const secrets = [
       login.desktopSecret,
       qrLinkOf(login).qrToken,
+      opened.qrToken,
       login.userCode,
       login.userCode.replace("-", ""),
       ...desktop.cookies.values(),

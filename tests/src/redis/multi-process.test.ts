@@ -5,7 +5,7 @@ import path from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { API_PATHS, type ErrorResponse, type OpenApprovalResponse } from "@countersign/shared";
-import { approveOpened, createLogin, enrolPhone, openFromQr } from "../support/flows.js";
+import { approveOpened, createLogin, enrolPhone, openFromQr, qrLinkOf } from "../support/flows.js";
 import { DESKTOP_UA, HttpClient, PHONE_UA } from "../support/http-client.js";
 import { redisServerAvailable, startRedisServer, type RedisServer } from "../support/redis-server.js";
 import { startServerProcess, type ServerProcess } from "../support/server-process.js";
@@ -85,6 +85,44 @@ describe.skipIf(!redisServerAvailable())("several server processes sharing one R
     const desktopOnA = client(a, DESKTOP_UA);
     for (const [name, value] of desktopOnB.cookies) desktopOnA.cookies.set(name, value);
     expect((await desktopOnA.get(API_PATHS.session)).status).toBe(200);
+  });
+
+  it("a QR frame pushed by process A opens on process B, one two steps old is refused there, and B's decision stops A's frames", async () => {
+    const [a, b] = await Promise.all([startProcess(), startProcess()]);
+    const authenticator = new SoftAuthenticator({ origin: ORIGIN });
+    const phoneOnB = client(b, PHONE_UA);
+    await enrolPhone(phoneOnB, authenticator, { username: "frames", displayName: "Frames" });
+    const login = await createLogin(client(a, DESKTOP_UA));
+    // A second request on the same socket, left waiting: its frames are this test's clock.
+    const control = await createLogin(client(a, DESKTOP_UA));
+    const socket = socketTo(a);
+    await socket.connected();
+    for (const watched of [login, control]) {
+      const ack = await socket.watch({ id: watched.login.id, desktopSecret: watched.desktopSecret });
+      expect(ack).toMatchObject({ ok: true, qr: { id: watched.login.id } });
+    }
+
+    // Real processes on the real clock: A pushes a frame at the start of each step (QR_STEP_MS).
+    const previous = await socket.waitForFrame({ id: login.login.id, step: login.qr.step + 1 });
+    const current = await socket.waitForFrame({ id: login.login.id, step: previous.step + 1 });
+    // The tightest first: the previous step's frame opens only until the current step ends.
+    const opened = await openFromQr(phoneOnB, previous);
+    expect((await phoneOnB.post(API_PATHS.approvalsOpen, qrLinkOf(current))).status).toBe(200);
+    const stale = await phoneOnB.post(API_PATHS.approvalsOpen, qrLinkOf(login));
+    expect([stale.status, (stale.body as ErrorResponse).error.code]).toEqual([404, "LOGIN_NOT_FOUND"]);
+    // The capability B handed out works on A too: it derives from the shared key.
+    const optionsOnA = await client(a, PHONE_UA).post(API_PATHS.loginApprovalOptions(login.login.id), {
+      qrToken: opened.qrToken,
+    });
+    expect(optionsOnA.status, JSON.stringify(optionsOnA.body)).toBe(200);
+
+    expect((await approveOpened(phoneOnB, authenticator, opened)).status).toBe(200);
+    await socket.waitForStatus("approved");
+    const stepAtApproval = socket.framesOf(control.login.id).at(-1)!.step;
+    await socket.waitForFrame({ id: control.login.id, step: stepAtApproval + 2 });
+    // The end reaches A through the adapter as the update did; a frame may cross it at the edge
+    // of a step, never two steps later.
+    expect(socket.framesOf(login.login.id).filter((frame) => frame.step > stepAtApproval + 1)).toEqual([]);
   });
 
   it("survives SIGKILL of the desktop's process: it reconnects to B, resynchronises and completes", async () => {

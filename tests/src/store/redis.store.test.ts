@@ -344,6 +344,14 @@ describe.skipIf(redisUrl === null)("Redis store", () => {
       await expect(store.listActivity("u1")).rejects.toThrow(/Corrupt activity event/);
     });
 
+    it("reads a login request written before proximity verdicts as not yet opened by a phone", async () => {
+      const { proximity: _absent, ...older } = loginRequest("l1");
+      await redis.set(`${prefix}login:l1`, JSON.stringify(older));
+      expect(await store.getLoginRequest("l1")).toEqual(loginRequest("l1", { proximity: null }));
+      await redis.set(`${prefix}login:l2`, JSON.stringify({ ...older, proximity: { verdict: "nearby" } }));
+      await expect(store.getLoginRequest("l2")).rejects.toThrow(/Corrupt login request in the store at proximity/);
+    });
+
     it("refuses a value that is not JSON", async () => {
       await redis.set(`${prefix}session:s`, "{not json");
       await expect(store.getSession("s")).rejects.toThrow(/Corrupt session in the store: not JSON/);

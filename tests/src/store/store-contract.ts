@@ -247,6 +247,15 @@ export function describeStoreContract(name: string, make: (clock: FakeClock) => 
         ).toBe(false);
       });
 
+      it("keeps the proximity verdict written when a phone opened the request", async () => {
+        await store.createLoginRequest(loginRequest("l1"));
+        expect((await store.getLoginRequest("l1"))?.proximity).toBeNull();
+        const proximity = { verdict: "far_away", distanceKm: 15_596, otherCountry: true } as const;
+        const opened = loginRequest("l1", { status: "scanned", version: 2, proximity });
+        expect(await store.compareAndSetLoginRequest({ expectedVersion: 1, next: opened })).toBe(true);
+        expect(await store.getLoginRequest("l1")).toEqual(opened);
+      });
+
       it("lets exactly one of 100 racing transitions of one request win", async () => {
         await store.createLoginRequest(loginRequest("l1"));
         const results = await Promise.all(

@@ -54,6 +54,8 @@ export function loginRequest(id: string, overrides: Partial<LoginRequestRecord> 
     push: null,
     app: null,
     oidc: null,
+    proximity: null,
+    checkNumber: null,
     ...overrides,
   };
 }

@@ -73,12 +73,28 @@ export async function addVirtualAuthenticator(context: BrowserContext, page: Pag
   });
 }
 
-/** Reads the QR code the way a phone camera would: from pixels on the screen. */
-export async function decodeQr(element: Locator): Promise<string> {
-  const png = PNG.sync.read(await element.screenshot());
-  const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
-  if (code === null) throw new Error("no QR code could be read from the element");
-  return code.data;
+/**
+ * Reads the QR code the way a phone camera would: from pixels on the screen, looking again until
+ * one reads (the sign-in QR changes every few seconds, and a frame caught mid-fade may not) and,
+ * given `otherThan`, until it shows something else: the next frame.
+ */
+export async function decodeQr(
+  element: Locator,
+  options: { otherThan?: string; timeoutMs?: number } = {},
+): Promise<string> {
+  const deadline = Date.now() + (options.timeoutMs ?? 5_000);
+  for (;;) {
+    const png = PNG.sync.read(await element.screenshot());
+    const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+    if (code !== null && code.data !== options.otherThan) return code.data;
+    if (Date.now() > deadline) {
+      throw new Error(
+        code === null ? "no QR code could be read from the element" : `the QR code still reads ${code.data}`,
+      );
+    }
+    // A camera's next look, not a wait for time to pass on any clock a test controls.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Saves a screenshot of the page under tests/artifacts (git-ignored) for people to look at. */

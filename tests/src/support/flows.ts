@@ -8,6 +8,7 @@ import {
   type EnrolmentOptionsResponse,
   type EnrolmentVerifyResponse,
   type OpenApprovalResponse,
+  type QrFrame,
 } from "@countersign/shared";
 import type {
   PublicKeyCredentialCreationOptionsJSON,
@@ -42,15 +43,24 @@ export async function createLogin(desktop: HttpClient): Promise<CreateLoginRespo
   return response.body;
 }
 
+/**
+ * What the desktop's QR shows: a created request's first frame, or a later one from its socket.
+ * A frame opens the request only during its own step and the next (QR_STEP_MS each): a test that
+ * moves the clock on must open with a frame its socket received since.
+ */
+export type ShownQr = CreateLoginResponse | QrFrame;
+
 /** What the phone's camera would read out of the QR code's URL. */
-export function qrLinkOf(login: CreateLoginResponse): { id: string; qrToken: string } {
-  const link = parseApproverLoginFragment(new URL(login.qr.url).hash);
+export function qrLinkOf(shown: ShownQr): { id: string; qrToken: string } {
+  const { url } = "qr" in shown ? shown.qr : shown;
+  const link = parseApproverLoginFragment(new URL(url).hash);
   expect(link).not.toBeNull();
   return link!;
 }
 
-export async function openFromQr(phone: HttpClient, login: CreateLoginResponse): Promise<OpenApprovalResponse> {
-  const response = await phone.post<OpenApprovalResponse>(API_PATHS.approvalsOpen, qrLinkOf(login));
+/** Opens the request from the QR; the answer's `qrToken` is the capability for the next steps. */
+export async function openFromQr(phone: HttpClient, shown: ShownQr): Promise<OpenApprovalResponse> {
+  const response = await phone.post<OpenApprovalResponse>(API_PATHS.approvalsOpen, qrLinkOf(shown));
   expect(response.status, JSON.stringify(response.body)).toBe(200);
   return response.body;
 }

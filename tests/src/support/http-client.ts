@@ -19,7 +19,12 @@ export class HttpClient {
 
   constructor(
     readonly baseUrl: string,
-    readonly options: { userAgent: string; origin?: string | null },
+    readonly options: {
+      userAgent: string;
+      origin?: string | null;
+      /** Sent with every request, e.g. the X-Forwarded-For a proxy in front would add. */
+      headers?: Record<string, string>;
+    },
   ) {}
 
   get cookieHeader(): string {
@@ -45,7 +50,7 @@ export class HttpClient {
     }
     const response = await fetch(new URL(path, this.baseUrl), {
       method,
-      headers: { ...headers, ...init.headers },
+      headers: { ...headers, ...this.options.headers, ...init.headers },
       ...(body === undefined ? {} : { body }),
       redirect: "manual",
     });

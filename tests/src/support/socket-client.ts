@@ -1,11 +1,13 @@
 import { io, type Socket } from "socket.io-client";
 import {
+  QR_STEP_MS,
   SOCKET_EVENTS,
   type Ack,
   type ClientToServerEvents,
   type LoginStatus,
   type LoginView,
   type PushReview,
+  type QrFrame,
   type ServerToClientEvents,
   type SessionEndedPayload,
 } from "@countersign/shared";
@@ -45,7 +47,7 @@ class RecordingSocket {
     });
   }
 
-  watch(payload: { id: string; desktopSecret: string }): Promise<Ack<{ login: LoginView }>> {
+  watch(payload: { id: string; desktopSecret: string }): Promise<Ack<{ login: LoginView; qr: QrFrame | null }>> {
     return this.socket.timeout(5_000).emitWithAck(SOCKET_EVENTS.loginWatch, payload);
   }
 
@@ -82,10 +84,26 @@ class RecordingSocket {
   }
 }
 
-/** A desktop page's socket: records every update it is sent, in order. */
+/** A desktop page's socket: records every update and every QR frame it is sent, in order. */
 export class DesktopSocket extends RecordingSocket {
+  readonly frames: QrFrame[] = [];
+
   constructor(baseUrl: string, options: { origin?: string; cookie?: string } = {}) {
     super(baseUrl, options);
+    this.socket.on(SOCKET_EVENTS.loginQr, (frame) => this.record(() => this.frames.push(frame)));
+  }
+
+  /** The frames of one request it was sent, in order. */
+  framesOf(id: string): QrFrame[] {
+    return this.frames.filter((frame) => frame.id === id);
+  }
+
+  /** Resolves with the first frame of request `id` for `step` or later, once it has arrived. */
+  async waitForFrame(options: { id: string; step: number }, timeoutMs = 4 * QR_STEP_MS): Promise<QrFrame> {
+    const found = (): QrFrame | undefined =>
+      this.frames.find((frame) => frame.id === options.id && frame.step >= options.step);
+    await this.waitUntil(() => found() !== undefined, `a QR frame of step ${options.step}`, timeoutMs);
+    return found()!;
   }
 
   /** Resolves once an update with `status` has arrived (or already had). */

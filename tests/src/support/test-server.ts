@@ -7,6 +7,7 @@ import {
   cryptoRandom,
   loadConfig,
   type App,
+  type GeoLocator,
   type RateLimitPolicies,
   type Store,
 } from "@countersign/server";
@@ -47,6 +48,8 @@ export async function startTestServer(
     apps?: { webDist: string; approverDist: string };
     /** Receives every log line (at debug level) instead of silencing them. */
     logSink?: DestinationStream;
+    /** Where addresses are (testGeoLocator() for the real database); default nowhere. */
+    geo?: GeoLocator;
   } = {},
 ): Promise<TestServer> {
   const port = await freePort();
@@ -75,6 +78,7 @@ export async function startTestServer(
         ? createLogger({ level: config.logLevel })
         : createLogger({ level: "debug", destination: options.logSink }),
     ...(options.apps === undefined ? {} : { apps: options.apps }),
+    ...(options.geo === undefined ? {} : { geo: options.geo }),
   });
   await app.listen();
   return {
