@@ -425,6 +425,8 @@ describe.skipIf(!chromiumAvailable() || redisUrl === null)("a desktop page whose
       await server.exited;
       await desktop.getByText("Reconnecting…").waitFor();
       await snapshot(desktop, "desktop-reconnecting");
+      // Cut off, it gets no new frames: the stale QR is not offered for scanning.
+      expect(await desktop.getByRole("img", { name: /QR code: scan/ }).count()).toBe(0);
       // While the desktop is cut off, the phone opens the request through another process, by
       // the typed code: the QR on a cut-off page gets no new frames and is stale within seconds.
       const userCode = await desktop.locator(".code").innerText();

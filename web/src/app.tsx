@@ -137,7 +137,13 @@ function SignInPage(props: {
           {onPhone && <PasskeySignIn onSignIn={signInWithPasskey} problem={passkeyProblem} prominent />}
           {showQr ? (
             <>
-              <SignIn created={state.created} login={state.login} frame={qrFrame} onNewCode={newCode} />
+              <SignIn
+                created={state.created}
+                login={state.login}
+                frame={qrFrame}
+                paused={!connected}
+                onNewCode={newCode}
+              />
               <SendToPhone onSend={sendToPhone} />
             </>
           ) : (
@@ -224,6 +230,8 @@ function SignIn(props: {
   created: CreateLoginResponse;
   login: LoginView;
   frame: QrFrame | null;
+  /** Offline: the QR would go stale, so it is hidden until frames flow again. */
+  paused: boolean;
   onNewCode: () => void;
 }): React.JSX.Element {
   const { created, login, frame, onNewCode } = props;
@@ -237,6 +245,7 @@ function SignIn(props: {
           <ChangingQr
             key={created.login.id}
             url={frame?.id === created.login.id ? frame.url : null}
+            paused={props.paused}
             label="QR code: scan it with the phone where you use Countersign"
           />
           <p>

@@ -12,7 +12,12 @@ interface Layer {
  * prefers-reduced-motion the stylesheet swaps it at once instead. Either way it changes: that
  * is what makes a relayed screenshot useless. Until the first frame is known the box stays empty.
  */
-export function ChangingQr(props: { url: string | null; label: string }): React.JSX.Element {
+export function ChangingQr(props: {
+  url: string | null;
+  label: string;
+  /** Offline: no new frames arrive, and the one shown goes stale within seconds, so it is hidden. */
+  paused?: boolean;
+}): React.JSX.Element {
   const { url } = props;
   const [layers, setLayers] = useState<Layer[]>([]);
   useEffect(() => {
@@ -30,10 +35,15 @@ export function ChangingQr(props: { url: string | null; label: string }): React.
   }, [url]);
   const newest = layers.length - 1;
   return (
-    <div className="qr">
+    <div className={props.paused === true ? "qr paused" : "qr"}>
       {layers.map((layer, index) => (
         // Only the newest is announced; the one fading out is decoration.
-        <img key={layer.url} className="qr-layer" src={layer.src} alt={index === newest ? props.label : ""} />
+        <img
+          key={layer.url}
+          className="qr-layer"
+          src={layer.src}
+          alt={index === newest ? (props.paused === true ? "QR code paused while reconnecting" : props.label) : ""}
+        />
       ))}
     </div>
   );
