@@ -13,3 +13,4 @@ export * from "./socket.events.js";
 export * from "./user.schemas.js";
 export * from "./webauthn.schemas.js";
 export * from "./interaction.schemas.js";
+export * from "./desktop-key.schemas.js";

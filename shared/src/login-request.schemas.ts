@@ -6,6 +6,7 @@ import {
   USER_CODE_LENGTH,
 } from "./constants.js";
 import { LOGIN_STATUSES } from "./login-request.machine.js";
+import { desktopKeySchema, desktopProofSchema } from "./desktop-key.schemas.js";
 import { proximitySchema } from "./proximity.schemas.js";
 import { clientContextViewSchema, userViewSchema } from "./user.schemas.js";
 import { authenticationResponseSchema, base64url, webauthnOptionsSchema } from "./webauthn.schemas.js";
@@ -105,6 +106,12 @@ export const createLoginResponseSchema = z.object({
 export type CreateLoginResponse = z.infer<typeof createLoginResponseSchema>;
 
 export const desktopSecretBodySchema = z.object({ desktopSecret: desktopSecretSchema });
+
+/** A new QR sign-in: the public half of the page's key (desktop-key.schemas.ts). */
+export const createLoginBodySchema = z.object({ desktopKey: desktopKeySchema });
+
+/** Redeeming takes the secret and a fresh proof that this is the page that holds the key. */
+export const redeemBodySchema = z.object({ desktopSecret: desktopSecretSchema, proof: desktopProofSchema });
 
 export const openApprovalBodySchema = z.union([
   z.object({ id: loginIdSchema, qrToken: qrTokenSchema }).strict(),

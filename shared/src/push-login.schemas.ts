@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { approvalCeremonySchema, loginReviewSchema, loginViewSchema } from "./login-request.schemas.js";
+import { desktopKeySchema } from "./desktop-key.schemas.js";
 import { usernameSchema } from "./user.schemas.js";
 import { authenticationResponseSchema } from "./webauthn.schemas.js";
 import { ceremonyIdSchema } from "./login-request.schemas.js";
 
 /** Username-first sign-in, sent straight to the person's phones (DESIGN §3.3). */
-export const pushLoginBodySchema = z.object({ username: usernameSchema });
+export const pushLoginBodySchema = z.object({ username: usernameSchema, desktopKey: desktopKeySchema });
 
 /** The same shape whether or not the username exists: no account enumeration. */
 export const createPushLoginResponseSchema = z.object({

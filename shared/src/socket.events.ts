@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ErrorBody } from "./errors.js";
+import { desktopProofSchema } from "./desktop-key.schemas.js";
 import { desktopSecretSchema, loginIdSchema, type LoginView, type QrFrame } from "./login-request.schemas.js";
 import type { PushResolvedPayload, PushReview } from "./push-login.schemas.js";
 
@@ -29,6 +30,8 @@ export const SOCKET_ROOMS = {
 export const loginWatchPayloadSchema = z.object({
   id: loginIdSchema,
   desktopSecret: desktopSecretSchema,
+  /** A fresh proof of the page's key, for use "watch" (desktop-key.schemas.ts). */
+  proof: desktopProofSchema,
 });
 export type LoginWatchPayload = z.infer<typeof loginWatchPayloadSchema>;
 

@@ -65,6 +65,33 @@ async function enrolledPhone(
   return phone;
 }
 
+/**
+ * The key pairs the page keeps in IndexedDB, whichever database and store hold them: for each, the
+ * request id, its public key's x coordinate, and whether its private key could be exported.
+ * Evaluated in the page, where indexedDB exists (this workspace's types are Node's).
+ */
+function storedDesktopKeys(page: Page): Promise<{ id: string; x: string; privateExtractable: boolean }[]> {
+  return page.evaluate(`(async () => {
+    const settled = (request) => new Promise((resolve, reject) => {
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const found = [];
+    for (const { name } of await indexedDB.databases()) {
+      const database = await settled(indexedDB.open(name));
+      for (const store of database.objectStoreNames) {
+        for (const record of await settled(database.transaction(store).objectStore(store).getAll())) {
+          if (!(record?.keys?.publicKey instanceof CryptoKey)) continue;
+          const { x } = await crypto.subtle.exportKey("jwk", record.keys.publicKey);
+          found.push({ id: record.id, x, privateExtractable: record.keys.privateKey.extractable });
+        }
+      }
+      database.close();
+    }
+    return found;
+  })()`);
+}
+
 describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
   beforeAll(async () => {
     const port = await freePort();
@@ -141,23 +168,41 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
     await desktop.getByRole("heading", { name: "Signed in as Cai" }).waitFor();
   });
 
-  it("resumes the same request after the desktop page reloads mid-flow", async () => {
+  it("a reload mid-flow resumes with the stored key and completes", async () => {
     const phone = await enrolledPhone("dee", "Dee");
     const desktop = await openPage(DESKTOP_CONTEXT);
+    // A page that lost its key could not watch its request again (the server wants a proof made
+    // with it), so it would have to create a second one.
+    const creations: string[] = [];
+    desktop.on("request", (request) => {
+      if (request.method() === "POST" && new URL(request.url()).pathname === API_PATHS.logins) {
+        creations.push(request.url());
+      }
+    });
     await desktop.goto(origin);
     const qr = desktop.getByRole("img", { name: /QR code/ });
     const url = await decodeQr(qr);
+    const id = parseApproverLoginFragment(new URL(url).hash)?.id;
+    // Kept for this request, its private half still not exportable once stored.
+    await expect.poll(async () => (await storedDesktopKeys(desktop)).map((key) => key.id)).toEqual([id]);
+    const [stored] = await storedDesktopKeys(desktop);
+    expect(stored?.privateExtractable).toBe(false);
     await phone.goto(url);
     await desktop.getByText(/Opened on Pixel 8/).waitFor();
+
     await desktop.reload();
-    // The same request, in the state it reached (its QR at a later frame): the approval still lands.
+    // The same request, in the state it reached (its QR at a later frame), watched with the same key.
     await desktop.getByText(/Opened on Pixel 8/).waitFor();
     const resumed = await decodeQr(desktop.getByRole("img", { name: /QR code/ }));
-    expect(parseApproverLoginFragment(new URL(resumed).hash)?.id).toBe(
-      parseApproverLoginFragment(new URL(url).hash)?.id,
-    );
+    expect(parseApproverLoginFragment(new URL(resumed).hash)?.id).toBe(id);
+    expect(await storedDesktopKeys(desktop)).toEqual([stored]);
+    expect(creations).toHaveLength(1);
+
+    // The approval lands, and is redeemed with a proof from that key, which is then deleted.
     await phone.getByRole("button", { name: "Approve" }).click();
     await desktop.getByRole("heading", { name: "Signed in as Dee" }).waitFor();
+    expect(creations).toHaveLength(1);
+    await expect.poll(async () => storedDesktopKeys(desktop)).toEqual([]);
     // A reload once signed in stays signed in.
     await desktop.reload();
     await desktop.getByRole("heading", { name: "Signed in as Dee" }).waitFor();

@@ -6,6 +6,7 @@ import {
   type QrFrame,
   type ServerToClientEvents,
 } from "@countersign/shared";
+import { signDesktopProof } from "./desktop-key.js";
 
 export interface LoginSocketListener {
   onLogin(login: LoginView): void;
@@ -13,18 +14,26 @@ export interface LoginSocketListener {
   onQrFrame(frame: QrFrame): void;
   onConnectionChange(connected: boolean): void;
   onSessionEnded(): void;
-  /** The request can no longer be watched (it is gone, or the secret no longer matches). */
+  /** The request can no longer be watched (it is gone, or the secret or key no longer matches). */
   onWatchRefused(): void;
 }
 
+/** The request to watch: its secret, and the private key that signs each watch's proof. */
+export interface WatchedLogin {
+  id: string;
+  desktopSecret: string;
+  privateKey: CryptoKey;
+}
+
 /**
- * The desktop's live link, apart from React. It watches one request at a time, re-watches after
- * every reconnect (the acknowledgement carries the current state and QR frame) and never goes
- * back to an older version of the request, or an older QR frame, than one it has seen.
+ * The desktop's live link, apart from React. It watches one request at a time, proving each time
+ * that it holds the request's key, re-watches after every reconnect (the acknowledgement carries
+ * the current state and QR frame) and never goes back to an older version of the request, or an
+ * older QR frame, than one it has seen.
  */
 export class LoginSocket {
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
-  private watched: { id: string; desktopSecret: string } | null = null;
+  private watched: WatchedLogin | null = null;
   private latestVersion = 0;
   private latestStep = -Infinity;
 
@@ -40,7 +49,7 @@ export class LoginSocket {
     this.socket.on(SOCKET_EVENTS.sessionEnded, () => listener.onSessionEnded());
   }
 
-  watch(login: { id: string; desktopSecret: string }): void {
+  watch(login: WatchedLogin): void {
     if (this.watched !== null) this.socket.emit(SOCKET_EVENTS.loginUnwatch, { id: this.watched.id }, () => undefined);
     this.watched = login;
     this.latestVersion = 0;
@@ -60,13 +69,26 @@ export class LoginSocket {
   private sendWatch(): void {
     const watched = this.watched;
     if (watched === null) return;
-    this.socket.emit(SOCKET_EVENTS.loginWatch, watched, (ack) => {
-      if (this.watched !== watched) return;
-      if (ack.ok) {
-        this.accept(ack.login);
-        if (ack.qr !== null) this.acceptFrame(ack.qr);
-      } else if (ack.error.code === "LOGIN_NOT_FOUND") this.listener.onWatchRefused();
-    });
+    // A fresh proof for every watch, each re-watch after a reconnect included: the server takes a
+    // proof only for a short while after it is made.
+    signDesktopProof({ privateKey: watched.privateKey, id: watched.id, use: "watch", now: Date.now() }).then(
+      (proof) => {
+        // Replaced, or cut off, while signing: the next watch or the reconnect sends its own.
+        if (this.watched !== watched || !this.socket.connected) return;
+        const payload = { id: watched.id, desktopSecret: watched.desktopSecret, proof };
+        this.socket.emit(SOCKET_EVENTS.loginWatch, payload, (ack) => {
+          if (this.watched !== watched) return;
+          if (ack.ok) {
+            this.accept(ack.login);
+            if (ack.qr !== null) this.acceptFrame(ack.qr);
+          } else if (ack.error.code === "LOGIN_NOT_FOUND") this.listener.onWatchRefused();
+        });
+      },
+      // Without a proof the request cannot be watched: the same as a refusal.
+      () => {
+        if (this.watched === watched) this.listener.onWatchRefused();
+      },
+    );
   }
 
   private accept(login: LoginView): void {

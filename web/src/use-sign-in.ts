@@ -12,8 +12,10 @@ import {
   type SessionView,
 } from "@countersign/shared";
 import { ApiError, callApi } from "./api-client.js";
+import { DesktopKeyError, generateDesktopKeys, signDesktopProof } from "./desktop-key.js";
+import { createIndexedDbDesktopKeyStore } from "./desktop-key.store.js";
 import { LoginSocket } from "./login-socket.js";
-import { pendingLogin } from "./pending-login.js";
+import { createPendingLoginStore, type PendingLogin } from "./pending-login.js";
 
 export type SignInState =
   | { screen: "loading" }
@@ -22,7 +24,25 @@ export type SignInState =
   | { screen: "push"; created: CreatePushLoginResponse; username: string; login: LoginView }
   | { screen: "error"; message: string };
 
-const messageOf = (error: unknown, fallback: string): string => (error instanceof ApiError ? error.message : fallback);
+/** A push request this page waits on, with the username it was for and its key pair. */
+interface PushedLogin {
+  created: CreatePushLoginResponse;
+  username: string;
+  keys: CryptoKeyPair;
+}
+
+const messageOf = (error: unknown, fallback: string): string => {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof DesktopKeyError) return "This browser cannot make the key a sign-in here needs.";
+  return fallback;
+};
+
+/** Whatever state it is in, an abandoned request must not stay approvable. */
+function cancelLogin(created: { login: LoginView; desktopSecret: string }): void {
+  void callApi("POST", API_PATHS.loginCancel(created.login.id), { desktopSecret: created.desktopSecret }).catch(
+    () => undefined,
+  );
+}
 
 /** The desktop sign-in: session check, QR request, live status, redeem, passkey, sign out. */
 export function useSignIn(options: {
@@ -47,51 +67,80 @@ export function useSignIn(options: {
   const [qrFrame, setQrFrame] = useState<QrFrame | null>(null);
   const [connected, setConnected] = useState(true);
   const [passkeyProblem, setPasskeyProblem] = useState<string | null>(null);
+  const [pendingLogin] = useState(() =>
+    createPendingLoginStore({
+      storage: sessionStorage,
+      keys: createIndexedDbDesktopKeyStore(),
+      now: () => Date.now(),
+    }),
+  );
   const socketRef = useRef<LoginSocket | null>(null);
-  const createdRef = useRef<CreateLoginResponse | null>(null);
-  /** The push request this page waits on instead of the QR one, with the username it was for. */
-  const pushRef = useRef<{ created: CreatePushLoginResponse; username: string } | null>(null);
+  /** The QR request this page waits on, with its key pair. */
+  const followedRef = useRef<PendingLogin | null>(null);
+  /** The push request this page waits on instead of the QR one. */
+  const pushRef = useRef<PushedLogin | null>(null);
 
   /** `frame`: the QR's current frame if known; the watch's acknowledgement brings it otherwise. */
-  const follow = useCallback((created: CreateLoginResponse, login: LoginView, frame: QrFrame | null) => {
-    pushRef.current = null;
-    createdRef.current = created;
-    pendingLogin.save(created);
-    setQrFrame(frame);
-    setState({ screen: "qr", created, login });
-    socketRef.current?.watch({ id: created.login.id, desktopSecret: created.desktopSecret });
-  }, []);
+  const follow = useCallback(
+    (followed: PendingLogin, login: LoginView, frame: QrFrame | null) => {
+      const { created, keys } = followed;
+      pushRef.current = null;
+      followedRef.current = followed;
+      void pendingLogin.save(followed);
+      setQrFrame(frame);
+      setState({ screen: "qr", created, login });
+      socketRef.current?.watch({
+        id: created.login.id,
+        desktopSecret: created.desktopSecret,
+        privateKey: keys.privateKey,
+      });
+    },
+    [pendingLogin],
+  );
 
   const startLogin = useCallback(async () => {
     try {
-      const created = await callApi<CreateLoginResponse>("POST", options.loginsPath, {});
-      follow(created, created.login, created.qr);
+      // A key pair of its own for every request: the server binds the request to its public half.
+      const { keys, desktopKey } = await generateDesktopKeys();
+      const created = await callApi<CreateLoginResponse>("POST", options.loginsPath, { desktopKey });
+      follow({ created, keys }, created.login, created.qr);
     } catch (error) {
       setState({ screen: "error", message: messageOf(error, "Could not start a sign-in.") });
     }
   }, [follow, options.loginsPath]);
 
-  const signedIn = useCallback((session: SessionView) => {
-    pendingLogin.clear();
-    createdRef.current = null;
-    setState({ screen: "signed-in", session });
-    // A fresh connection carries the new cookie, so this page hears if the session ends.
-    socketRef.current?.reconnect();
-  }, []);
+  const signedIn = useCallback(
+    (session: SessionView) => {
+      void pendingLogin.clear();
+      followedRef.current = null;
+      setState({ screen: "signed-in", session });
+      // A fresh connection carries the new cookie, so this page hears if the session ends.
+      socketRef.current?.reconnect();
+    },
+    [pendingLogin],
+  );
 
   const redeem = useCallback(
-    async (created: { login: LoginView; desktopSecret: string }) => {
+    async (approved: { created: { login: LoginView; desktopSecret: string }; keys: CryptoKeyPair }) => {
+      const { created, keys } = approved;
       try {
+        const proof = await signDesktopProof({
+          privateKey: keys.privateKey,
+          id: created.login.id,
+          use: "redeem",
+          now: Date.now(),
+        });
         const { session } = await callApi<SessionResponse>("POST", API_PATHS.loginRedeem(created.login.id), {
           desktopSecret: created.desktopSecret,
+          proof,
         });
         signedIn(session);
       } catch (error) {
-        pendingLogin.clear();
+        void pendingLogin.clear();
         setState({ screen: "error", message: messageOf(error, "Could not sign in.") });
       }
     },
-    [signedIn],
+    [pendingLogin, signedIn],
   );
 
   useEffect(() => {
@@ -100,21 +149,21 @@ export function useSignIn(options: {
         const pushed = pushRef.current;
         if (pushed !== null) {
           setState({ screen: "push", ...pushed, login });
-          if (login.status === "approved") void redeem(pushed.created);
+          if (login.status === "approved") void redeem(pushed);
           return;
         }
-        const created = createdRef.current;
-        if (created === null) return;
-        setState({ screen: "qr", created, login });
-        if (login.status === "approved") void redeem(created);
-        else if (isTerminalStatus(login.status)) pendingLogin.clear();
+        const followed = followedRef.current;
+        if (followed === null) return;
+        setState({ screen: "qr", created: followed.created, login });
+        if (login.status === "approved") void redeem(followed);
+        else if (isTerminalStatus(login.status)) void pendingLogin.clear();
       },
       onQrFrame: setQrFrame,
       onConnectionChange: setConnected,
       onSessionEnded: () => void startLogin(),
       // Nothing left to wait for on this request: show a fresh one rather than a dead QR.
       onWatchRefused: () => {
-        pendingLogin.clear();
+        void pendingLogin.clear();
         void startLogin();
       },
     });
@@ -124,26 +173,23 @@ export function useSignIn(options: {
       : Promise.reject(new Error("a fresh sign-in is needed"));
     existing
       .then(({ session }) => signedIn(session))
-      .catch(() => {
-        // After a reload, pick the same request up again; the watch resynchronises its state and
-        // brings the QR's current frame (the saved one is stale after a few seconds).
-        const resumed = pendingLogin.load();
-        if (resumed !== null && resumed.login.expiresAt > Date.now()) follow(resumed, resumed.login, null);
+      .catch(async () => {
+        // After a reload, pick the same request up again with the key it was made with; the watch
+        // resynchronises its state and brings the QR's current frame (the saved one is stale after
+        // a few seconds). Without that key, its watch would be refused: start a new one.
+        const resumed = await pendingLogin.load();
+        if (resumed !== null) follow(resumed, resumed.created.login, null);
         else void startLogin();
       });
     return () => socket.close();
-  }, [follow, redeem, signedIn, startLogin, options.reuseSession]);
+  }, [follow, pendingLogin, redeem, signedIn, startLogin, options.reuseSession]);
 
   const newCode = useCallback(() => {
-    const created = createdRef.current ?? pushRef.current?.created ?? null;
-    if (created !== null) {
-      // Whatever state it is in, the old request must not stay approvable once it is abandoned.
-      void callApi("POST", API_PATHS.loginCancel(created.login.id), { desktopSecret: created.desktopSecret }).catch(
-        () => undefined,
-      );
-    }
+    const created = followedRef.current?.created ?? pushRef.current?.created ?? null;
+    if (created !== null) cancelLogin(created);
+    void pendingLogin.clear();
     void startLogin();
-  }, [startLogin]);
+  }, [pendingLogin, startLogin]);
 
   const signInWithPasskey = useCallback(() => {
     setPasskeyProblem(null);
@@ -155,12 +201,8 @@ export function useSignIn(options: {
           ceremonyId: start.ceremonyId,
           credential,
         });
-        const created = createdRef.current;
-        if (created !== null) {
-          void callApi("POST", API_PATHS.loginCancel(created.login.id), { desktopSecret: created.desktopSecret }).catch(
-            () => undefined,
-          );
-        }
+        const followed = followedRef.current;
+        if (followed !== null) cancelLogin(followed.created);
         signedIn(session);
       } catch (error) {
         setPasskeyProblem(messageOf(error, "The passkey prompt was closed or no passkey was found."));
@@ -172,25 +214,30 @@ export function useSignIn(options: {
     (username: string) => {
       void (async () => {
         try {
-          const created = await callApi<CreatePushLoginResponse>("POST", options.pushLoginsPath, { username });
-          const abandoned = createdRef.current;
-          if (abandoned !== null) {
-            void callApi("POST", API_PATHS.loginCancel(abandoned.login.id), {
-              desktopSecret: abandoned.desktopSecret,
-            }).catch(() => undefined);
-          }
-          createdRef.current = null;
-          pendingLogin.clear();
-          pushRef.current = { created, username };
+          const { keys, desktopKey } = await generateDesktopKeys();
+          const created = await callApi<CreatePushLoginResponse>("POST", options.pushLoginsPath, {
+            username,
+            desktopKey,
+          });
+          const abandoned = followedRef.current;
+          if (abandoned !== null) cancelLogin(abandoned.created);
+          followedRef.current = null;
+          // A push request is not resumed after a reload, so its keys stay in memory only.
+          void pendingLogin.clear();
+          pushRef.current = { created, username, keys };
           setQrFrame(null);
           setState({ screen: "push", created, username, login: created.login });
-          socketRef.current?.watch({ id: created.login.id, desktopSecret: created.desktopSecret });
+          socketRef.current?.watch({
+            id: created.login.id,
+            desktopSecret: created.desktopSecret,
+            privateKey: keys.privateKey,
+          });
         } catch (error) {
           setState({ screen: "error", message: messageOf(error, "Could not send the request.") });
         }
       })();
     },
-    [options.pushLoginsPath],
+    [options.pushLoginsPath, pendingLogin],
   );
 
   const signOut = useCallback(() => {

@@ -1,4 +1,5 @@
 import { CEREMONY_TTL_MS, QR_STEP_MS, type AuthenticationResponse } from "@countersign/shared";
+import { DESKTOP_KEY } from "../testing/desktop-key.js";
 import { describe, expect, it, vi } from "vitest";
 import { appErrorOf, DESKTOP, PHONE } from "../testing/fixtures.js";
 import { createTestServices, qrCapabilityOf, type TestServices } from "../testing/test-services.js";
@@ -16,7 +17,7 @@ const UNKNOWN_PASSKEY: AuthenticationResponse = {
 
 /** A QR request with its first frame (what the QR shows) and the capability opening it gives. */
 async function qrRequest(setup: TestServices) {
-  const created = await setup.services.logins.createLoginRequest({ desktop: DESKTOP });
+  const created = await setup.services.logins.createLoginRequest({ desktopKey: DESKTOP_KEY, desktop: DESKTOP });
   const capability = qrCapabilityOf(created.request.id);
   return {
     ...created,
@@ -28,6 +29,7 @@ async function qrRequest(setup: TestServices) {
 
 async function pushRequest(setup: TestServices, userId: string) {
   return setup.services.logins.createLoginRequest({
+    desktopKey: DESKTOP_KEY,
     desktop: DESKTOP,
     push: { userId, matchNumber: 42, choices: [17, 42, 88] },
   });

@@ -1,3 +1,4 @@
+import { DESKTOP_KEY } from "../testing/desktop-key.js";
 import { describe, expect, it } from "vitest";
 import type { Proximity } from "@countersign/shared";
 import type { ClientContext } from "../store/store.js";
@@ -22,7 +23,10 @@ async function withAda(env: Record<string, string> = {}) {
 describe("the proximity a request keeps when a phone opens it", () => {
   it("stores the opening phone's verdict and shows it, with a plain far-away risk", async () => {
     const setup = await withAda();
-    const { request } = await setup.services.logins.createLoginRequest({ desktop: SYDNEY_DESKTOP });
+    const { request } = await setup.services.logins.createLoginRequest({
+      desktopKey: DESKTOP_KEY,
+      desktop: SYDNEY_DESKTOP,
+    });
     expect(request.proximity).toBeNull();
 
     const opened = await setup.services.approvals.openApproval({
@@ -46,7 +50,10 @@ describe("the proximity a request keeps when a phone opens it", () => {
 
   it("keeps far_away when a phone beside the computer opens it again afterwards", async () => {
     const setup = await withAda();
-    const { request } = await setup.services.logins.createLoginRequest({ desktop: SYDNEY_DESKTOP });
+    const { request } = await setup.services.logins.createLoginRequest({
+      desktopKey: DESKTOP_KEY,
+      desktop: SYDNEY_DESKTOP,
+    });
     await setup.services.approvals.openApproval({ body: { userCode: request.userCode }, phone: STOCKHOLM_PHONE });
     const again = await setup.services.approvals.openApproval({
       body: { userCode: request.userCode },
@@ -57,7 +64,10 @@ describe("the proximity a request keeps when a phone opens it", () => {
 
   it("takes the latest phone's verdict while nothing was far", async () => {
     const setup = await withAda();
-    const { request } = await setup.services.logins.createLoginRequest({ desktop: SYDNEY_DESKTOP });
+    const { request } = await setup.services.logins.createLoginRequest({
+      desktopKey: DESKTOP_KEY,
+      desktop: SYDNEY_DESKTOP,
+    });
     const near = await setup.services.approvals.openApproval({
       body: { userCode: request.userCode },
       phone: SYDNEY_PHONE,
@@ -73,7 +83,10 @@ describe("the proximity a request keeps when a phone opens it", () => {
 
   it("follows the configured policy", async () => {
     const setup = await withAda({ PROXIMITY_OTHER_COUNTRY_IS_FAR: "false", PROXIMITY_FAR_KM: "20000" });
-    const { request } = await setup.services.logins.createLoginRequest({ desktop: SYDNEY_DESKTOP });
+    const { request } = await setup.services.logins.createLoginRequest({
+      desktopKey: DESKTOP_KEY,
+      desktop: SYDNEY_DESKTOP,
+    });
     const opened = await setup.services.approvals.openApproval({
       body: { userCode: request.userCode },
       phone: STOCKHOLM_PHONE,
@@ -83,7 +96,11 @@ describe("the proximity a request keeps when a phone opens it", () => {
 
   it("judges a push opened by its number like a QR, and lists it before that for the phone looking", async () => {
     const setup = await withAda();
-    const { login } = await setup.services.push.createPushLogin({ username: "ada", desktop: SYDNEY_DESKTOP });
+    const { login } = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: SYDNEY_DESKTOP,
+    });
     // Every phone of the person hears the broadcast, each from its own address: no verdict in it.
     expect(setup.published.pushes.at(-1)?.review).toMatchObject({
       proximity: { verdict: "unknown", distanceKm: null, otherCountry: false },
@@ -139,7 +156,10 @@ describe("proximityAfterOpening", () => {
 describe("toLoginReview's risk message", () => {
   it("says another country when it knows no distance, and leaves out a place it does not know", async () => {
     const setup = await withAda();
-    const { request } = await setup.services.logins.createLoginRequest({ desktop: { ...SYDNEY_DESKTOP, place: null } });
+    const { request } = await setup.services.logins.createLoginRequest({
+      desktopKey: DESKTOP_KEY,
+      desktop: { ...SYDNEY_DESKTOP, place: null },
+    });
     const review = toLoginReview(
       { ...request, proximity: { verdict: "far_away", distanceKm: null, otherCountry: true } },
       { viewer: STOCKHOLM_PHONE },

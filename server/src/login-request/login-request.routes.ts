@@ -7,6 +7,8 @@ import {
   desktopSecretBodySchema,
   loginIdSchema,
   openApprovalBodySchema,
+  createLoginBodySchema,
+  redeemBodySchema,
   type ApprovalCeremony,
   type ApproveResponse,
   type OpenApprovalResponse,
@@ -40,7 +42,11 @@ export function loginRequestRoutes(deps: {
   const { logins } = deps;
 
   router.post(API_PATHS.logins, (req, res) =>
-    respondWithNewLogin(req, res, { ...deps, desktop: clientContextOf(req) }),
+    respondWithNewLogin(req, res, {
+      ...deps,
+      desktop: clientContextOf(req),
+      desktopKey: parseInput(createLoginBodySchema, req.body).desktopKey,
+    }),
   );
 
   router.post(API_PATHS.loginCancel(":id"), async (req, res) => {
@@ -51,8 +57,8 @@ export function loginRequestRoutes(deps: {
 
   router.post(API_PATHS.loginRedeem(":id"), async (req, res) => {
     const { id } = parseInput(idParams, req.params);
-    const { desktopSecret } = parseInput(desktopSecretBodySchema, req.body);
-    const { session } = await logins.redeem({ id, desktopSecret, desktop: clientContextOf(req) });
+    const { desktopSecret, proof } = parseInput(redeemBodySchema, req.body);
+    const { session } = await logins.redeem({ id, desktopSecret, proof, desktop: clientContextOf(req) });
     await respondWithDesktopSession(req, res, { session, ...deps });
   });
 

@@ -1,4 +1,6 @@
+import { webcrypto } from "node:crypto";
 import { REDEEM_WINDOW_MS } from "@countersign/shared";
+import { DESKTOP_KEY, desktopProof } from "../testing/desktop-key.js";
 import { describe, expect, it, vi } from "vitest";
 import { appErrorOf, DESKTOP, enrolPerson, PHONE, settle } from "../testing/fixtures.js";
 import { approveWithoutPasskey, createTestServices, type TestServices } from "../testing/test-services.js";
@@ -8,7 +10,7 @@ import { hashSecret } from "../tokens.js";
 async function approvedRequest(setup: TestServices) {
   const { services, store, clock } = setup;
   const { user, passkeys } = await enrolPerson({ store, clock, username: "ada" });
-  const created = await services.logins.createLoginRequest({ desktop: DESKTOP });
+  const created = await services.logins.createLoginRequest({ desktopKey: DESKTOP_KEY, desktop: DESKTOP });
   const approved = await approveWithoutPasskey({
     services,
     clock,
@@ -23,7 +25,10 @@ async function approvedRequest(setup: TestServices) {
 describe("createLoginRequest", () => {
   it("creates a pending request for the configured time, announced, storing only the desktop secret's hash", async () => {
     const { services, clock, published } = createTestServices({ env: { LOGIN_TTL_SECONDS: "90" } });
-    const { request, desktopSecret, qrFrame } = await services.logins.createLoginRequest({ desktop: DESKTOP });
+    const { request, desktopSecret, qrFrame } = await services.logins.createLoginRequest({
+      desktopKey: DESKTOP_KEY,
+      desktop: DESKTOP,
+    });
 
     expect(request).toMatchObject({ status: "pending", version: 1, desktop: DESKTOP, push: null });
     expect(request.expiresAt).toBe(clock.now() + 90_000);
@@ -36,8 +41,8 @@ describe("createLoginRequest", () => {
 
   it("gives every request its own id, secret and user code", async () => {
     const { services } = createTestServices();
-    const first = await services.logins.createLoginRequest({ desktop: DESKTOP });
-    const second = await services.logins.createLoginRequest({ desktop: DESKTOP });
+    const first = await services.logins.createLoginRequest({ desktopKey: DESKTOP_KEY, desktop: DESKTOP });
+    const second = await services.logins.createLoginRequest({ desktopKey: DESKTOP_KEY, desktop: DESKTOP });
     expect(second.request.id).not.toBe(first.request.id);
     expect(second.desktopSecret).not.toBe(first.desktopSecret);
     expect(second.request.userCode).not.toBe(first.request.userCode);
@@ -47,20 +52,37 @@ describe("createLoginRequest", () => {
 describe("getForDesktop", () => {
   it("returns the request to the holder of its desktop secret", async () => {
     const { services } = createTestServices();
-    const { request, desktopSecret } = await services.logins.createLoginRequest({ desktop: DESKTOP });
-    expect(await services.logins.getForDesktop({ id: request.id, desktopSecret })).toEqual(request);
+    const { request, desktopSecret } = await services.logins.createLoginRequest({
+      desktopKey: DESKTOP_KEY,
+      desktop: DESKTOP,
+    });
+    expect(
+      await services.logins.getForDesktop({
+        proof: await desktopProof({ id: request.id, use: "watch" }),
+        id: request.id,
+        desktopSecret,
+      }),
+    ).toEqual(request);
   });
 
   it("answers a wrong secret exactly as it answers an unknown id: LOGIN_NOT_FOUND", async () => {
     const { services } = createTestServices();
-    const { request } = await services.logins.createLoginRequest({ desktop: DESKTOP });
-    const other = await services.logins.createLoginRequest({ desktop: DESKTOP });
+    const { request } = await services.logins.createLoginRequest({ desktopKey: DESKTOP_KEY, desktop: DESKTOP });
+    const other = await services.logins.createLoginRequest({ desktopKey: DESKTOP_KEY, desktop: DESKTOP });
 
     const unknownId = await appErrorOf(
-      services.logins.getForDesktop({ id: "no-such-id", desktopSecret: other.desktopSecret }),
+      services.logins.getForDesktop({
+        proof: await desktopProof({ id: "no-such-id", use: "watch" }),
+        id: "no-such-id",
+        desktopSecret: other.desktopSecret,
+      }),
     );
     const wrongSecret = await appErrorOf(
-      services.logins.getForDesktop({ id: request.id, desktopSecret: other.desktopSecret }),
+      services.logins.getForDesktop({
+        proof: await desktopProof({ id: request.id, use: "watch" }),
+        id: request.id,
+        desktopSecret: other.desktopSecret,
+      }),
     );
     expect(unknownId.code).toBe("LOGIN_NOT_FOUND");
     expect({ code: wrongSecret.code, message: wrongSecret.message }).toEqual({
@@ -71,11 +93,20 @@ describe("getForDesktop", () => {
 
   it("reports expired once the time is up, even when no timer in this process wrote it", async () => {
     const { services, clock, published } = createTestServices();
-    const { request, desktopSecret } = await services.logins.createLoginRequest({ desktop: DESKTOP });
+    const { request, desktopSecret } = await services.logins.createLoginRequest({
+      desktopKey: DESKTOP_KEY,
+      desktop: DESKTOP,
+    });
     services.logins.close();
     clock.advance(request.expiresAt - clock.now());
 
-    expect(await services.logins.getForDesktop({ id: request.id, desktopSecret })).toMatchObject({
+    expect(
+      await services.logins.getForDesktop({
+        proof: await desktopProof({ id: request.id, use: "watch" }),
+        id: request.id,
+        desktopSecret,
+      }),
+    ).toMatchObject({
       status: "expired",
       version: 2,
     });
@@ -86,7 +117,10 @@ describe("getForDesktop", () => {
 describe("cancel", () => {
   it("cancels a pending request and announces it", async () => {
     const { services, published } = createTestServices();
-    const { request, desktopSecret } = await services.logins.createLoginRequest({ desktop: DESKTOP });
+    const { request, desktopSecret } = await services.logins.createLoginRequest({
+      desktopKey: DESKTOP_KEY,
+      desktop: DESKTOP,
+    });
     const cancelled = await services.logins.cancel({ id: request.id, desktopSecret });
     expect(cancelled).toMatchObject({ status: "cancelled", version: 2 });
     expect(published.logins.at(-1)).toEqual({ before: request, after: cancelled, actorUserId: null });
@@ -94,8 +128,8 @@ describe("cancel", () => {
 
   it("refuses a wrong desktop secret with LOGIN_NOT_FOUND and leaves the request pending", async () => {
     const { services, store } = createTestServices();
-    const { request } = await services.logins.createLoginRequest({ desktop: DESKTOP });
-    const other = await services.logins.createLoginRequest({ desktop: DESKTOP });
+    const { request } = await services.logins.createLoginRequest({ desktopKey: DESKTOP_KEY, desktop: DESKTOP });
+    const other = await services.logins.createLoginRequest({ desktopKey: DESKTOP_KEY, desktop: DESKTOP });
     const refused = await appErrorOf(services.logins.cancel({ id: request.id, desktopSecret: other.desktopSecret }));
     expect(refused.code).toBe("LOGIN_NOT_FOUND");
     expect((await store.getLoginRequest(request.id))?.status).toBe("pending");
@@ -117,6 +151,7 @@ describe("redeem", () => {
     const { request, desktopSecret, user, passkey, approved } = await approvedRequest(setup);
 
     const { request: redeemed, session } = await services.logins.redeem({
+      proof: await desktopProof({ id: request.id, use: "redeem" }),
       id: request.id,
       desktopSecret,
       desktop: DESKTOP,
@@ -141,16 +176,33 @@ describe("redeem", () => {
 
   it("refuses to redeem a request nobody approved yet, pending or scanned, and makes no session", async () => {
     const { services, store, clock } = createTestServices();
-    const { request, desktopSecret } = await services.logins.createLoginRequest({ desktop: DESKTOP });
+    const { request, desktopSecret } = await services.logins.createLoginRequest({
+      desktopKey: DESKTOP_KEY,
+      desktop: DESKTOP,
+    });
 
-    const fromPending = await appErrorOf(services.logins.redeem({ id: request.id, desktopSecret, desktop: DESKTOP }));
+    const fromPending = await appErrorOf(
+      services.logins.redeem({
+        proof: await desktopProof({ id: request.id, use: "redeem" }),
+        id: request.id,
+        desktopSecret,
+        desktop: DESKTOP,
+      }),
+    );
     expect(fromPending).toMatchObject({
       code: "LOGIN_CONFLICT",
       message: "This sign-in request is not ready for that; it is pending.",
     });
 
     await services.logins.transitions.apply({ request: request.id, event: "scan" });
-    const fromScanned = await appErrorOf(services.logins.redeem({ id: request.id, desktopSecret, desktop: DESKTOP }));
+    const fromScanned = await appErrorOf(
+      services.logins.redeem({
+        proof: await desktopProof({ id: request.id, use: "redeem" }),
+        id: request.id,
+        desktopSecret,
+        desktop: DESKTOP,
+      }),
+    );
     expect(fromScanned.code).toBe("LOGIN_CONFLICT");
 
     const { user } = await enrolPerson({ store, clock, username: "ada" });
@@ -160,9 +212,21 @@ describe("redeem", () => {
   it("redeems only once: a second redeem is LOGIN_CONFLICT and leaves one session", async () => {
     const setup = createTestServices();
     const { request, desktopSecret, user } = await approvedRequest(setup);
-    await setup.services.logins.redeem({ id: request.id, desktopSecret, desktop: DESKTOP });
+    await setup.services.logins.redeem({
+      proof: await desktopProof({ id: request.id, use: "redeem" }),
+      id: request.id,
+      desktopSecret,
+      desktop: DESKTOP,
+    });
 
-    const again = await appErrorOf(setup.services.logins.redeem({ id: request.id, desktopSecret, desktop: DESKTOP }));
+    const again = await appErrorOf(
+      setup.services.logins.redeem({
+        proof: await desktopProof({ id: request.id, use: "redeem" }),
+        id: request.id,
+        desktopSecret,
+        desktop: DESKTOP,
+      }),
+    );
     expect(again).toMatchObject({ code: "LOGIN_CONFLICT", message: "This sign-in request is already redeemed." });
     expect(await setup.store.listSessions(user.id)).toHaveLength(1);
   });
@@ -170,7 +234,13 @@ describe("redeem", () => {
   it("gives two concurrent redeems one session between them; the loser gets LOGIN_CONFLICT", async () => {
     const setup = createTestServices();
     const { request, desktopSecret, user } = await approvedRequest(setup);
-    const redeem = () => setup.services.logins.redeem({ id: request.id, desktopSecret, desktop: DESKTOP });
+    const redeem = async () =>
+      setup.services.logins.redeem({
+        proof: await desktopProof({ id: request.id, use: "redeem" }),
+        id: request.id,
+        desktopSecret,
+        desktop: DESKTOP,
+      });
     const atomicWrites = vi.spyOn(setup.store, "redeemLoginRequest");
 
     const outcomes = await Promise.allSettled([redeem(), redeem()]);
@@ -192,6 +262,7 @@ describe("redeem", () => {
     const { request, desktopSecret } = await approvedRequest(setup);
     setup.clock.advance(REDEEM_WINDOW_MS - 1);
     const { request: redeemed } = await setup.services.logins.redeem({
+      proof: await desktopProof({ id: request.id, use: "redeem" }),
       id: request.id,
       desktopSecret,
       desktop: DESKTOP,
@@ -205,7 +276,14 @@ describe("redeem", () => {
     setup.services.logins.close();
     setup.clock.advance(REDEEM_WINDOW_MS);
 
-    const refused = await appErrorOf(setup.services.logins.redeem({ id: request.id, desktopSecret, desktop: DESKTOP }));
+    const refused = await appErrorOf(
+      setup.services.logins.redeem({
+        proof: await desktopProof({ id: request.id, use: "redeem" }),
+        id: request.id,
+        desktopSecret,
+        desktop: DESKTOP,
+      }),
+    );
     expect(refused.code).toBe("LOGIN_EXPIRED");
     expect((await setup.store.getLoginRequest(request.id))?.status).toBe("expired");
     expect(await setup.store.listSessions(user.id)).toEqual([]);
@@ -218,7 +296,14 @@ describe("redeem", () => {
     await settle();
     expect((await setup.store.getLoginRequest(request.id))?.status).toBe("expired");
 
-    const refused = await appErrorOf(setup.services.logins.redeem({ id: request.id, desktopSecret, desktop: DESKTOP }));
+    const refused = await appErrorOf(
+      setup.services.logins.redeem({
+        proof: await desktopProof({ id: request.id, use: "redeem" }),
+        id: request.id,
+        desktopSecret,
+        desktop: DESKTOP,
+      }),
+    );
     expect(refused.code).toBe("LOGIN_EXPIRED");
   });
 
@@ -241,12 +326,22 @@ describe("redeem", () => {
       context: PHONE,
       source: { kind: "enrolment", credentialId: kept.id },
     });
-    const { request, desktopSecret } = await services.logins.createLoginRequest({ desktop: DESKTOP });
+    const { request, desktopSecret } = await services.logins.createLoginRequest({
+      desktopKey: DESKTOP_KEY,
+      desktop: DESKTOP,
+    });
     await approveWithoutPasskey({ services, clock, id: request.id, userId: user.id, credentialId: lost.id });
     await services.account.removePasskey({ approver: tablet.record, passkeyId: lost.id });
     expect(await store.getCredential(lost.id)).toBeNull();
 
-    await expect(services.logins.redeem({ id: request.id, desktopSecret, desktop: DESKTOP })).rejects.toThrow();
+    await expect(
+      services.logins.redeem({
+        proof: await desktopProof({ id: request.id, use: "redeem" }),
+        id: request.id,
+        desktopSecret,
+        desktop: DESKTOP,
+      }),
+    ).rejects.toThrow();
     const madeByLost = (await store.listSessions(user.id)).filter(({ source }) => source.credentialId === lost.id);
     expect(madeByLost).toEqual([]);
   });
@@ -254,13 +349,74 @@ describe("redeem", () => {
   it("refuses a wrong desktop secret with LOGIN_NOT_FOUND and leaves the approval redeemable", async () => {
     const setup = createTestServices();
     const { request, desktopSecret, user } = await approvedRequest(setup);
-    const other = await setup.services.logins.createLoginRequest({ desktop: DESKTOP });
+    const other = await setup.services.logins.createLoginRequest({ desktopKey: DESKTOP_KEY, desktop: DESKTOP });
     const refused = await appErrorOf(
-      setup.services.logins.redeem({ id: request.id, desktopSecret: other.desktopSecret, desktop: DESKTOP }),
+      setup.services.logins.redeem({
+        proof: await desktopProof({ id: request.id, use: "redeem" }),
+        id: request.id,
+        desktopSecret: other.desktopSecret,
+        desktop: DESKTOP,
+      }),
     );
     expect(refused.code).toBe("LOGIN_NOT_FOUND");
     expect(await setup.store.listSessions(user.id)).toEqual([]);
-    const redeemed = await setup.services.logins.redeem({ id: request.id, desktopSecret, desktop: DESKTOP });
+    const redeemed = await setup.services.logins.redeem({
+      proof: await desktopProof({ id: request.id, use: "redeem" }),
+      id: request.id,
+      desktopSecret,
+      desktop: DESKTOP,
+    });
     expect(redeemed.request.status).toBe("redeemed");
+  });
+});
+
+describe("the desktop page's key (DESIGN §11)", () => {
+  it("redeems only with a fresh proof of the page's key, for this request and for redeeming", async () => {
+    const setup = createTestServices();
+    const { request, desktopSecret } = await approvedRequest(setup);
+    const other = await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]);
+    const attempts = {
+      "no proof": "",
+      garbage: "a.b.c",
+      "another key's proof": await desktopProof({ id: request.id, use: "redeem", privateKey: other.privateKey }),
+      "a proof for watching": await desktopProof({ id: request.id, use: "watch" }),
+      "a proof for another request": await desktopProof({ id: "another-request", use: "redeem" }),
+      "a proof two minutes old": await desktopProof({
+        id: request.id,
+        use: "redeem",
+        now: setup.clock.now() - 120_000,
+      }),
+    };
+    for (const [what, proof] of Object.entries(attempts)) {
+      const refused = await appErrorOf(
+        setup.services.logins.redeem({ id: request.id, desktopSecret, proof, desktop: DESKTOP }),
+      );
+      // Like a wrong secret: nothing to learn about which part was wrong.
+      expect([what, refused.code]).toEqual([what, "LOGIN_NOT_FOUND"]);
+    }
+    expect((await setup.store.getLoginRequest(request.id))?.status).toBe("approved");
+    const redeemed = await setup.services.logins.redeem({
+      id: request.id,
+      desktopSecret,
+      proof: await desktopProof({ id: request.id, use: "redeem" }),
+      desktop: DESKTOP,
+    });
+    expect(redeemed.request.status).toBe("redeemed");
+  });
+
+  it("lets a page watch only with a proof for watching", async () => {
+    const { services } = createTestServices();
+    const { request, desktopSecret } = await services.logins.createLoginRequest({
+      desktopKey: DESKTOP_KEY,
+      desktop: DESKTOP,
+    });
+    const redeemProof = await desktopProof({ id: request.id, use: "redeem" });
+    expect(
+      (await appErrorOf(services.logins.getForDesktop({ id: request.id, desktopSecret, proof: redeemProof }))).code,
+    ).toBe("LOGIN_NOT_FOUND");
+    const watchProof = await desktopProof({ id: request.id, use: "watch" });
+    expect((await services.logins.getForDesktop({ id: request.id, desktopSecret, proof: watchProof })).id).toBe(
+      request.id,
+    );
   });
 });

@@ -4,8 +4,11 @@ import {
   REDEEM_WINDOW_MS,
   USER_CODE_ALPHABET,
   USER_CODE_LENGTH,
+  type DesktopKey,
+  type DesktopProofUse,
 } from "@countersign/shared";
 import { AppError } from "../app-error.js";
+import { verifyDesktopProof } from "./desktop-proof.js";
 import type { Clock } from "../clock.js";
 import { randomString, randomToken, type Random } from "../random.js";
 import type { NewSession, SessionService } from "../session/session.service.js";
@@ -44,6 +47,8 @@ export interface LoginRequestService {
   transitions: LoginRequestTransitions;
   createLoginRequest(options: {
     desktop: ClientContext;
+    /** The public half of the page's key: watching and redeeming need proofs made with it. */
+    desktopKey: DesktopKey;
     push?: PushDetails;
     /** The app the person signs in to, named on the phone (OpenID Connect). */
     app?: LoginApp;
@@ -70,9 +75,9 @@ export interface LoginRequestService {
     push?: PushDetails;
   }): Promise<{ request: LoginRequestRecord; capability: string; created: boolean }>;
   /** The request, if `desktopSecret` is the one it was created with; re-arms its expiry here. */
-  getForDesktop(options: { id: string; desktopSecret: string }): Promise<LoginRequestRecord>;
+  getForDesktop(options: { id: string; desktopSecret: string; proof: string }): Promise<LoginRequestRecord>;
   cancel(options: { id: string; desktopSecret: string }): Promise<LoginRequestRecord>;
-  redeem(options: { id: string; desktopSecret: string; desktop: ClientContext }): Promise<{
+  redeem(options: { id: string; desktopSecret: string; proof: string; desktop: ClientContext }): Promise<{
     request: LoginRequestRecord;
     session: NewSession;
   }>;
@@ -93,6 +98,7 @@ function newRecordWith(
     push: PushDetails | null;
     app: LoginApp | null;
     oidc: OidcRequestLink | null;
+    desktopKey: DesktopKey | null;
   },
 ): LoginRequestRecord {
   return {
@@ -120,6 +126,7 @@ function newRecordWith(
     proximity: null,
     // Only a computer's own screen can show it: not for push (its number) nor device or CIBA.
     checkNumber: options.push === null && options.oidc === null ? 10 + randomDigitsBelow(random, 90) : null,
+    desktopKey: options.desktopKey,
   };
 }
 
@@ -158,10 +165,30 @@ export function createLoginRequestService(deps: {
     return request;
   }
 
+  /** The request, if the secret is its own and `proof` was made with its page's key for `use`. */
+  async function loadForProvenDesktop(
+    options: { id: string; desktopSecret: string; proof: string },
+    use: DesktopProofUse,
+  ): Promise<LoginRequestRecord> {
+    const request = await loadForDesktop(options.id, options.desktopSecret);
+    // The secret alone, copied elsewhere, does nothing: the key never left the page that made it.
+    const proven =
+      request.desktopKey !== null &&
+      (await verifyDesktopProof({
+        proof: options.proof,
+        key: request.desktopKey,
+        id: request.id,
+        use,
+        now: clock.now(),
+      }));
+    if (!proven) throw notFoundError();
+    return request;
+  }
+
   return {
     transitions,
 
-    async createLoginRequest({ desktop, push, app }) {
+    async createLoginRequest({ desktop, desktopKey, push, app }) {
       for (let attempt = 0; attempt < MAX_CREATE_ATTEMPTS; attempt += 1) {
         const now = clock.now();
         const desktopSecret = randomToken(random, DESKTOP_SECRET_BYTES);
@@ -174,6 +201,7 @@ export function createLoginRequestService(deps: {
           push: push ?? null,
           app: app ?? null,
           oidc: null,
+          desktopKey,
         });
         if ((await transitions.create(request)) === "conflict") continue;
         return { request, desktopSecret, qrFrame: currentQrFrame(request.id) };
@@ -197,6 +225,7 @@ export function createLoginRequestService(deps: {
           push: push ?? null,
           app,
           oidc,
+          desktopKey: null,
         });
         // A conflict is another caller creating it first, or (rarely) a clash of user codes.
         if ((await transitions.create(request)) === "created") return { request, capability, created: true };
@@ -206,8 +235,8 @@ export function createLoginRequestService(deps: {
 
     currentQrFrame,
 
-    async getForDesktop({ id, desktopSecret }) {
-      const request = await loadForDesktop(id, desktopSecret);
+    async getForDesktop({ id, desktopSecret, proof }) {
+      const request = await loadForProvenDesktop({ id, desktopSecret, proof }, "watch");
       expiry.watch(request);
       return (await transitions.expireIfDue(request.id)) ?? request;
     },
@@ -216,10 +245,10 @@ export function createLoginRequestService(deps: {
       return transitions.apply({ request: await loadForDesktop(id, desktopSecret), event: "cancel" });
     },
 
-    async redeem({ id, desktopSecret, desktop }) {
+    async redeem({ id, desktopSecret, proof, desktop }) {
       const made: { session: NewSession | null } = { session: null };
       const request = await transitions.apply({
-        request: await loadForDesktop(id, desktopSecret),
+        request: await loadForProvenDesktop({ id, desktopSecret, proof }, "redeem"),
         event: "redeem",
         // The new desktop session is written in the same atomic step as the status.
         commit: async (current, next) => {

@@ -1,4 +1,4 @@
-import { formatUserCode, type CreateLoginResponse } from "@countersign/shared";
+import { formatUserCode, type CreateLoginResponse, type DesktopKey } from "@countersign/shared";
 import type { Request, Response } from "express";
 import type { ClientContext, LoginApp } from "../store/store.js";
 import type { RateLimits } from "../rate-limit/rate-limits.js";
@@ -19,12 +19,15 @@ export async function respondWithNewLogin(
     publicOrigin: string;
     /** Where the request comes from (the routes read it: req.ip honours TRUST_PROXY). */
     desktop: ClientContext;
+    /** The public half of the page's key, from the request's body (validated by the route). */
+    desktopKey: DesktopKey;
     app?: LoginApp;
   },
 ): Promise<void> {
   await options.rateLimits.consume({ action: "createLogin", key: req.ip ?? "unknown" });
   const { request, desktopSecret, qrFrame } = await options.logins.createLoginRequest({
     desktop: options.desktop,
+    desktopKey: options.desktopKey,
     ...(options.app === undefined ? {} : { app: options.app }),
   });
   const body: CreateLoginResponse = {

@@ -2,6 +2,7 @@ import { Router, type Request } from "express";
 import type Provider from "oidc-provider";
 import {
   INTERACTION_BASE_PATH,
+  createLoginBodySchema,
   pushLoginBodySchema,
   type InteractionDetailsResponse,
   type InteractionRedirectResponse,
@@ -103,14 +104,15 @@ export function oidcInteractionRoutes(deps: {
 
   router.post(`${base}/logins`, async (req, res) => {
     const app = await appOf(await interactionOf(req, res));
-    await respondWithNewLogin(req, res, { ...deps, desktop: clientContextOf(req), app });
+    const { desktopKey } = parseInput(createLoginBodySchema, req.body);
+    await respondWithNewLogin(req, res, { ...deps, desktop: clientContextOf(req), desktopKey, app });
   });
 
   router.post(`${base}/push-logins`, async (req, res) => {
     const app = await appOf(await interactionOf(req, res));
-    const { username } = parseInput(pushLoginBodySchema, req.body);
+    const { username, desktopKey } = parseInput(pushLoginBodySchema, req.body);
     await deps.rateLimits.consume({ action: "createLogin", key: req.ip ?? "unknown" });
-    res.status(201).json(await deps.push.createPushLogin({ username, desktop: clientContextOf(req), app }));
+    res.status(201).json(await deps.push.createPushLogin({ username, desktopKey, desktop: clientContextOf(req), app }));
   });
 
   router.post(`${base}/login`, async (req, res) => {

@@ -33,9 +33,9 @@ export function pushLoginRoutes(deps: {
   const router = Router();
 
   router.post(API_PATHS.pushLogins, async (req, res) => {
-    const { username } = parseInput(pushLoginBodySchema, req.body);
+    const { username, desktopKey } = parseInput(pushLoginBodySchema, req.body);
     await deps.rateLimits.consume({ action: "createLogin", key: req.ip ?? "unknown" });
-    res.status(201).json(await deps.push.createPushLogin({ username, desktop: clientContextOf(req) }));
+    res.status(201).json(await deps.push.createPushLogin({ username, desktopKey, desktop: clientContextOf(req) }));
   });
 
   router.get(API_PATHS.approverInbox, async (req, res) => {

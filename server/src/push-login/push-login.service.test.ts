@@ -1,3 +1,4 @@
+import { DESKTOP_KEY } from "../testing/desktop-key.js";
 import { describe, expect, it } from "vitest";
 import type { GeoLocator } from "../context/geo.js";
 import type { ClientContext, Store } from "../store/store.js";
@@ -49,8 +50,16 @@ async function inboxIds(setup: TestServices, userId: string): Promise<string[]> 
 describe("createPushLogin: what the desktop learns", () => {
   it("answers an existing name and an unknown one the same way, and announces one push for each", async () => {
     const setup = await withAda();
-    const known = await setup.services.push.createPushLogin({ username: "ada", desktop: DESKTOP });
-    const unknown = await setup.services.push.createPushLogin({ username: "nobody", desktop: FAR_DESKTOP });
+    const known = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: DESKTOP,
+    });
+    const unknown = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "nobody",
+      desktop: FAR_DESKTOP,
+    });
 
     for (const answer of [known, unknown]) {
       expect(Object.keys(answer).sort()).toEqual(["desktopSecret", "login", "matchNumber"]);
@@ -71,7 +80,7 @@ describe("createPushLogin: what the desktop learns", () => {
     const calls = recordStoreCalls(setup.store);
     const stepsFor = async (username: string): Promise<string[]> => {
       calls.length = 0;
-      await setup.services.push.createPushLogin({ username, desktop: DESKTOP });
+      await setup.services.push.createPushLogin({ desktopKey: DESKTOP_KEY, username, desktop: DESKTOP });
       return [...calls];
     };
 
@@ -84,7 +93,11 @@ describe("createPushLogin: what the desktop learns", () => {
 
   it("offers the right number among three different ones", async () => {
     const setup = await withAda();
-    const { login, matchNumber } = await setup.services.push.createPushLogin({ username: "ada", desktop: DESKTOP });
+    const { login, matchNumber } = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: DESKTOP,
+    });
     const choices = (await setup.store.getLoginRequest(login.id))?.push?.choices ?? [];
     expect(choices).toHaveLength(3);
     expect(new Set(choices).size).toBe(3);
@@ -93,8 +106,12 @@ describe("createPushLogin: what the desktop learns", () => {
 
   it("gives an unknown name the same slots as a real one: its second push from one network supersedes the first", async () => {
     const setup = createTestServices();
-    const first = await setup.services.push.createPushLogin({ username: "nobody", desktop: DESKTOP });
-    await setup.services.push.createPushLogin({ username: "nobody", desktop: DESKTOP });
+    const first = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "nobody",
+      desktop: DESKTOP,
+    });
+    await setup.services.push.createPushLogin({ desktopKey: DESKTOP_KEY, username: "nobody", desktop: DESKTOP });
     expect(await statusOf(setup, first.login.id)).toBe("superseded");
   });
 });
@@ -102,8 +119,16 @@ describe("createPushLogin: what the desktop learns", () => {
 describe("createPushLogin: one pending push per network", () => {
   it("supersedes the pending push from the same network; the phone lists only the newer one", async () => {
     const setup = await withAda();
-    const first = await setup.services.push.createPushLogin({ username: "ada", desktop: DESKTOP });
-    const second = await setup.services.push.createPushLogin({ username: "ada", desktop: DESKTOP });
+    const first = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: DESKTOP,
+    });
+    const second = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: DESKTOP,
+    });
 
     expect(await statusOf(setup, first.login.id)).toBe("superseded");
     expect(setup.published.logins.at(-1)).toMatchObject({ after: { id: first.login.id, status: "superseded" } });
@@ -112,9 +137,17 @@ describe("createPushLogin: one pending push per network", () => {
 
   it("supersedes nothing from another network: the phone lists one per network, newest first", async () => {
     const setup = await withAda();
-    const mine = await setup.services.push.createPushLogin({ username: "ada", desktop: DESKTOP });
+    const mine = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: DESKTOP,
+    });
     setup.clock.advance(1_000);
-    const stranger = await setup.services.push.createPushLogin({ username: "ada", desktop: FAR_DESKTOP });
+    const stranger = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: FAR_DESKTOP,
+    });
 
     expect(await statusOf(setup, mine.login.id)).toBe("pending");
     expect(await inboxIds(setup, setup.ada.id)).toEqual([stranger.login.id, mine.login.id]);
@@ -122,7 +155,11 @@ describe("createPushLogin: one pending push per network", () => {
 
   it("leaves an approved request alone when a newer push from its network arrives", async () => {
     const setup = await withAda();
-    const first = await setup.services.push.createPushLogin({ username: "ada", desktop: DESKTOP });
+    const first = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: DESKTOP,
+    });
     await approveWithoutPasskey({
       services: setup.services,
       clock: setup.clock,
@@ -130,7 +167,7 @@ describe("createPushLogin: one pending push per network", () => {
       userId: setup.ada.id,
       credentialId: setup.passkey.id,
     });
-    await setup.services.push.createPushLogin({ username: "ada", desktop: DESKTOP });
+    await setup.services.push.createPushLogin({ desktopKey: DESKTOP_KEY, username: "ada", desktop: DESKTOP });
     expect(await statusOf(setup, first.login.id)).toBe("approved");
   });
 });
@@ -138,10 +175,18 @@ describe("createPushLogin: one pending push per network", () => {
 describe("createPushLogin: held-back pushes (paused or over a limit)", () => {
   it("while paused: still creates the request, takes the slot and supersedes, but announces no push", async () => {
     const setup = await withAda();
-    const delivered = await setup.services.push.createPushLogin({ username: "ada", desktop: DESKTOP });
+    const delivered = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: DESKTOP,
+    });
     await setup.store.pausePushes({ userId: setup.ada.id, until: setup.clock.now() + PAUSE });
 
-    const held = await setup.services.push.createPushLogin({ username: "ada", desktop: DESKTOP });
+    const held = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: DESKTOP,
+    });
     expect(held.login.status).toBe("pending");
     expect(await statusOf(setup, delivered.login.id)).toBe("superseded");
     expect(setup.published.pushes.map(({ review }) => review.id)).toEqual([delivered.login.id]);
@@ -152,31 +197,45 @@ describe("createPushLogin: held-back pushes (paused or over a limit)", () => {
     const setup = await withAda();
     const sent = [];
     for (let push = 1; push <= 3; push += 1) {
-      sent.push(await setup.services.push.createPushLogin({ username: "ada", desktop: DESKTOP }));
+      sent.push(
+        await setup.services.push.createPushLogin({ desktopKey: DESKTOP_KEY, username: "ada", desktop: DESKTOP }),
+      );
     }
     expect(setup.published.pushes).toHaveLength(3);
 
-    const held = await setup.services.push.createPushLogin({ username: "ada", desktop: DESKTOP });
+    const held = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: DESKTOP,
+    });
     expect(held.login.status).toBe("pending");
     expect(setup.published.pushes).toHaveLength(3);
     expect(await statusOf(setup, sent[2]!.login.id)).toBe("superseded");
     expect(await inboxIds(setup, setup.ada.id)).toEqual([]);
 
-    const elsewhere = await setup.services.push.createPushLogin({ username: "ada", desktop: FAR_DESKTOP });
+    const elsewhere = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: FAR_DESKTOP,
+    });
     expect(setup.published.pushes.at(-1)?.review.id).toBe(elsewhere.login.id);
 
     setup.clock.advance(TEN_MINUTES);
-    const later = await setup.services.push.createPushLogin({ username: "ada", desktop: DESKTOP });
+    const later = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: DESKTOP,
+    });
     expect(setup.published.pushes.at(-1)?.review.id).toBe(later.login.id);
   });
 
   it("reaches one person at most 10 times in 10 minutes however many networks ask", async () => {
     const setup = await withAda();
     for (let host = 1; host <= 10; host += 1) {
-      await setup.services.push.createPushLogin({ username: "ada", desktop: desktopAt(host) });
+      await setup.services.push.createPushLogin({ desktopKey: DESKTOP_KEY, username: "ada", desktop: desktopAt(host) });
     }
     expect(setup.published.pushes).toHaveLength(10);
-    await setup.services.push.createPushLogin({ username: "ada", desktop: desktopAt(11) });
+    await setup.services.push.createPushLogin({ desktopKey: DESKTOP_KEY, username: "ada", desktop: desktopAt(11) });
     expect(setup.published.pushes).toHaveLength(10);
   });
 });
@@ -184,7 +243,11 @@ describe("createPushLogin: held-back pushes (paused or over a limit)", () => {
 describe("matchPush", () => {
   it("opens the request for the passkey when the phone picks the right number", async () => {
     const setup = await withAda();
-    const { login, matchNumber } = await setup.services.push.createPushLogin({ username: "ada", desktop: DESKTOP });
+    const { login, matchNumber } = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: DESKTOP,
+    });
     const matched = await setup.services.push.matchPush({
       id: login.id,
       userId: setup.ada.id,
@@ -198,7 +261,11 @@ describe("matchPush", () => {
 
   it("denies the request as number_mismatch when the phone picks a wrong number, without pausing pushes", async () => {
     const setup = await withAda();
-    const { login, matchNumber } = await setup.services.push.createPushLogin({ username: "ada", desktop: DESKTOP });
+    const { login, matchNumber } = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: DESKTOP,
+    });
     const wrong = (await setup.store.getLoginRequest(login.id))?.push?.choices.find((n) => n !== matchNumber);
     expect(wrong).toBeDefined();
 
@@ -216,7 +283,11 @@ describe("matchPush", () => {
 
   it("does not let another person's phone match (or deny) the request: LOGIN_NOT_FOUND", async () => {
     const setup = await withAda();
-    const { login } = await setup.services.push.createPushLogin({ username: "ada", desktop: DESKTOP });
+    const { login } = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: DESKTOP,
+    });
     const refused = await appErrorOf(
       setup.services.push.matchPush({ id: login.id, userId: "user-eve", choice: 10, phone: PHONE }),
     );
@@ -228,7 +299,11 @@ describe("matchPush", () => {
 describe("'This wasn't me' pauses pushes", () => {
   it("holds back every push to the person for the configured pause, then delivers again", async () => {
     const setup = await withAda();
-    const { login } = await setup.services.push.createPushLogin({ username: "ada", desktop: FAR_DESKTOP });
+    const { login } = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: FAR_DESKTOP,
+    });
     await setup.services.approvals.deny({
       id: login.id,
       proof: { kind: "push", userId: setup.ada.id },
@@ -238,19 +313,26 @@ describe("'This wasn't me' pauses pushes", () => {
     });
     expect(await setup.store.pushesPausedUntil(setup.ada.id)).toBe(setup.clock.now() + PAUSE);
 
-    await setup.services.push.createPushLogin({ username: "ada", desktop: DESKTOP });
+    await setup.services.push.createPushLogin({ desktopKey: DESKTOP_KEY, username: "ada", desktop: DESKTOP });
     setup.clock.advance(PAUSE - 1);
-    await setup.services.push.createPushLogin({ username: "ada", desktop: desktopAt(9) });
+    await setup.services.push.createPushLogin({ desktopKey: DESKTOP_KEY, username: "ada", desktop: desktopAt(9) });
     expect(setup.published.pushes).toHaveLength(1);
 
     setup.clock.advance(1);
-    const after = await setup.services.push.createPushLogin({ username: "ada", desktop: desktopAt(10) });
+    const after = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: desktopAt(10),
+    });
     expect(setup.published.pushes.at(-1)?.review.id).toBe(after.login.id);
   });
 
   it("pauses too when a signed-in phone reports a QR request it scanned", async () => {
     const setup = await withAda();
-    const { request } = await setup.services.logins.createLoginRequest({ desktop: FAR_DESKTOP });
+    const { request } = await setup.services.logins.createLoginRequest({
+      desktopKey: DESKTOP_KEY,
+      desktop: FAR_DESKTOP,
+    });
     await setup.services.approvals.deny({
       id: request.id,
       proof: { kind: "qr", qrToken: qrCapabilityOf(request.id) },
@@ -267,7 +349,10 @@ describe("'This wasn't me' pauses pushes", () => {
       { reason: "not_me", actorUserId: null },
       { reason: "cancelled", actorUserId: setup.ada.id },
     ] as const) {
-      const { request } = await setup.services.logins.createLoginRequest({ desktop: FAR_DESKTOP });
+      const { request } = await setup.services.logins.createLoginRequest({
+        desktopKey: DESKTOP_KEY,
+        desktop: FAR_DESKTOP,
+      });
       const proof = { kind: "qr", qrToken: qrCapabilityOf(request.id) } as const;
       await setup.services.approvals.deny({ id: request.id, proof, phone: PHONE, ...denial });
     }
@@ -276,7 +361,11 @@ describe("'This wasn't me' pauses pushes", () => {
 
   it("pauses nothing when the pause is configured to 0 minutes", async () => {
     const setup = await withAda({ env: { PUSH_PAUSE_MINUTES: "0" } });
-    const { login } = await setup.services.push.createPushLogin({ username: "ada", desktop: FAR_DESKTOP });
+    const { login } = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: FAR_DESKTOP,
+    });
     await setup.services.approvals.deny({
       id: login.id,
       proof: { kind: "push", userId: setup.ada.id },
@@ -292,7 +381,7 @@ describe("inbox", () => {
   it("shows each waiting push with where it comes from, as the phone sees it; far away, without numbers to pick", async () => {
     const setup = await withAda({ geo: testGeoLocator() });
     const desktop = { ...FAR_DESKTOP, ip: ADDRESSES.sydney, place: "Sydney, Australia" };
-    const { login } = await setup.services.push.createPushLogin({ username: "ada", desktop });
+    const { login } = await setup.services.push.createPushLogin({ desktopKey: DESKTOP_KEY, username: "ada", desktop });
     const viewer = { ...PHONE, ip: ADDRESSES.stockholm };
     const [review] = await setup.services.push.inbox({ userId: setup.ada.id, viewer });
     expect(review).toMatchObject({
@@ -313,7 +402,11 @@ describe("inbox", () => {
 
   it("drops requests that expired or were decided", async () => {
     const setup = await withAda();
-    const denied = await setup.services.push.createPushLogin({ username: "ada", desktop: DESKTOP });
+    const denied = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: DESKTOP,
+    });
     await setup.services.approvals.deny({
       id: denied.login.id,
       proof: { kind: "push", userId: setup.ada.id },
@@ -321,7 +414,11 @@ describe("inbox", () => {
       phone: PHONE,
       actorUserId: setup.ada.id,
     });
-    const expiring = await setup.services.push.createPushLogin({ username: "ada", desktop: FAR_DESKTOP });
+    const expiring = await setup.services.push.createPushLogin({
+      desktopKey: DESKTOP_KEY,
+      username: "ada",
+      desktop: FAR_DESKTOP,
+    });
     expect(await inboxIds(setup, setup.ada.id)).toEqual([expiring.login.id]);
 
     setup.clock.advance(expiring.login.expiresAt - setup.clock.now());

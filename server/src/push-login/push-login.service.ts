@@ -1,4 +1,4 @@
-import type { ClientContextView, CreatePushLoginResponse, PushReview } from "@countersign/shared";
+import type { ClientContextView, DesktopKey, CreatePushLoginResponse, PushReview } from "@countersign/shared";
 import type { Clock } from "../clock.js";
 import { networkOf } from "../context/network.js";
 import type { ProximityJudge } from "../context/proximity.js";
@@ -21,6 +21,8 @@ export interface PushLoginService {
   createPushLogin(options: {
     username: string;
     desktop: ClientContext;
+    /** The public half of the desktop page's key (DESIGN §11). */
+    desktopKey: DesktopKey;
     /** The app the person signs in to, named on the phone (OpenID Connect's QR page). */
     app?: LoginApp;
   }): Promise<CreatePushLoginResponse>;
@@ -205,12 +207,13 @@ export function createPushLoginService(deps: {
   return {
     targetFor,
 
-    async createPushLogin({ username, desktop, app }) {
+    async createPushLogin({ username, desktop, desktopKey, app }) {
       const target = await targetFor(username);
       const source = networkOf(desktop.ip);
       const matchNumber = twoDigits();
       const { request, desktopSecret } = await deps.logins.createLoginRequest({
         desktop,
+        desktopKey,
         push: { userId: target, matchNumber, choices: choicesFor(matchNumber) },
         ...(app === undefined ? {} : { app }),
       });

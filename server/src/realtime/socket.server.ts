@@ -130,16 +130,16 @@ export function registerSocketHandlers(
     const clientIp = deps.clientIpOf(socket.request);
     socket.on(
       SOCKET_EVENTS.loginWatch,
-      acknowledged(deps, loginWatchPayloadSchema, async ({ id, desktopSecret }) => {
+      acknowledged(deps, loginWatchPayloadSchema, async ({ id, desktopSecret, proof }) => {
         await deps.rateLimits.consume({ action: "watchLogin", key: clientIp });
         // Prove first, then join, then read: an update racing the join is either in the
         // acknowledged state or arrives after it, and the client keeps the higher version. The
         // same holds for the QR room: an end after the read takes the socket out of it.
-        const proven = await deps.logins.getForDesktop({ id, desktopSecret });
+        const proven = await deps.logins.getForDesktop({ id, desktopSecret, proof });
         const rooms = [SOCKET_ROOMS.login(id)];
         if (proven.push === null) rooms.push(SOCKET_ROOMS.qrFrames(id));
         await socket.join(rooms);
-        const login = await deps.logins.getForDesktop({ id, desktopSecret });
+        const login = await deps.logins.getForDesktop({ id, desktopSecret, proof });
         return { login: toLoginView(login), qr: qrFrames.follow(login) };
       }),
     );

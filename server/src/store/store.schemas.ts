@@ -3,6 +3,7 @@ import {
   clientContextViewSchema,
   denyReasonSchema,
   loginStatusSchema,
+  desktopKeySchema,
   proximitySchema,
   sessionKindSchema,
 } from "@countersign/shared";
@@ -112,6 +113,8 @@ export const loginRequestRecordSchema = z.object({
   proximity: proximitySchema.nullable().default(null),
   // Written before far-away checks: none.
   checkNumber: z.number().int().nullable().default(null),
+  // Written before desktop keys: such a request can no longer be watched or redeemed.
+  desktopKey: desktopKeySchema.nullable().default(null),
 }) satisfies z.ZodType<LoginRequestRecord>;
 
 export const sessionRecordSchema = z.object({

@@ -1,6 +1,7 @@
 import type {
   ClientContextView,
   DenyReason,
+  DesktopKey,
   LoginReview,
   LoginStatus,
   Proximity,
@@ -100,6 +101,11 @@ export interface LoginRequestRecord {
    * requests with no computer screen (device grant, CIBA).
    */
   checkNumber: number | null;
+  /**
+   * The public half of the desktop page's key (DESIGN §11): watching and redeeming need a proof
+   * made with its private half. Null for requests no desktop redeems (device grant, CIBA).
+   */
+  desktopKey: DesktopKey | null;
 }
 
 export type LoginApp = NonNullable<LoginReview["app"]>;

@@ -75,6 +75,7 @@ export function loginRequestRecord(options: {
     oidc: null,
     proximity: null,
     checkNumber: null,
+    desktopKey: null,
     ...options.overrides,
   };
 }

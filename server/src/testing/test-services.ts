@@ -11,6 +11,7 @@ import { createServices, type Services } from "../services.js";
 import type { SessionEnded } from "../session/session.events.js";
 import { createMemoryStore } from "../store/memory.store.js";
 import type { ClientContext, LoginRequestRecord, Store } from "../store/store.js";
+import { useClockForProofs } from "./desktop-key.js";
 import { createFakeClock, type FakeClock } from "./fake-clock.js";
 import { PHONE } from "./fixtures.js";
 
@@ -50,6 +51,7 @@ export function createTestServices(
 ): TestServices {
   const config = loadConfig(options.env ?? {});
   const clock = createFakeClock();
+  useClockForProofs(() => clock.now());
   const store = createMemoryStore({ clock });
   const rateLimits = createMemoryRateLimits({ clock, policies: rateLimitPolicies(config) });
   const services = createServices({

@@ -23,6 +23,8 @@ import {
   MAX_BODY_BYTES,
   openApprovalBodySchema,
   openDeviceApprovalBodySchema,
+  createLoginBodySchema,
+  redeemBodySchema,
   passkeySignInVerifyBodySchema,
   pushApproveBodySchema,
   pushDenyBodySchema,
@@ -33,6 +35,7 @@ import {
   type ErrorResponse,
 } from "@countersign/shared";
 import { createMemoryStore } from "@countersign/server";
+import { newDesktopKey } from "../support/desktop-key.js";
 import { enrolPhone } from "../support/flows.js";
 import { HttpClient, PHONE_UA } from "../support/http-client.js";
 import { createRecordingStore, type RecordingStore } from "../support/recording-store.js";
@@ -46,6 +49,8 @@ const SEED = 20_261_127;
 const CANARY = "canary-5f3a";
 const ACK_TIMEOUT_MS = 2_000;
 const DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+/** A well-formed public key of a desktop page, for bodies that must pass validation. */
+const SAMPLE_DESKTOP_KEY = (await newDesktopKey()).publicKey;
 
 interface Schema {
   safeParse(input: unknown): { success: boolean };
@@ -65,10 +70,10 @@ interface RouteSpec {
 
 /** Every path of API_PATHS with its methods; the `satisfies` makes a new path fail to compile here. */
 const ROUTES = {
-  logins: { methods: ["POST"], body: null },
+  logins: { methods: ["POST"], body: createLoginBodySchema, sample: { desktopKey: SAMPLE_DESKTOP_KEY } },
   login: { methods: ["GET"], body: null, id: "login", served: false },
   loginCancel: { methods: ["POST"], body: desktopSecretBodySchema, id: "login" },
-  loginRedeem: { methods: ["POST"], body: desktopSecretBodySchema, id: "login" },
+  loginRedeem: { methods: ["POST"], body: redeemBodySchema, id: "login" },
   loginApprovalOptions: { methods: ["POST"], body: approvalOptionsBodySchema, id: "login" },
   loginApprove: { methods: ["POST"], body: approveBodySchema, id: "login" },
   loginDeny: { methods: ["POST"], body: denyBodySchema, id: "login" },
@@ -94,7 +99,11 @@ const ROUTES = {
   approverPasskeys: { methods: ["GET"], body: null },
   approverEnrolmentLinks: { methods: ["POST"], body: null },
   approverInbox: { methods: ["GET"], body: null },
-  pushLogins: { methods: ["POST"], body: pushLoginBodySchema, sample: { username: "prober" } },
+  pushLogins: {
+    methods: ["POST"],
+    body: pushLoginBodySchema,
+    sample: { username: "prober", desktopKey: SAMPLE_DESKTOP_KEY },
+  },
   pushMatch: { methods: ["POST"], body: pushMatchBodySchema, id: "login" },
   pushApprove: { methods: ["POST"], body: pushApproveBodySchema, id: "login" },
   pushDeny: { methods: ["POST"], body: pushDenyBodySchema, id: "login" },

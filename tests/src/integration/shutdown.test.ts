@@ -1,6 +1,7 @@
 import { request } from "node:http";
 import { describe, expect, it } from "vitest";
 import { API_PATHS } from "@countersign/shared";
+import { newDesktopKey } from "../support/desktop-key.js";
 import { startServerProcess } from "../support/server-process.js";
 import { DesktopSocket } from "../support/socket-client.js";
 
@@ -20,7 +21,7 @@ describe("graceful shutdown on SIGTERM", () => {
 
     // A request whose body is only half sent when the signal arrives. "Expect: 100-continue"
     // makes the server acknowledge the headers, so SIGTERM comes once the request is in flight.
-    const body = JSON.stringify({});
+    const body = JSON.stringify({ desktopKey: (await newDesktopKey()).publicKey });
     let finishBody: () => void = () => undefined;
     const inFlight = new Promise<number>((resolve, reject) => {
       const req = request(`${server.url}${API_PATHS.logins}`, {

@@ -1,3 +1,4 @@
+import { newDesktopKey } from "../support/desktop-key.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { API_PATHS, type Ack, type ErrorResponse, type LoginView } from "@countersign/shared";
 import {
@@ -56,7 +57,8 @@ async function fetchWithin(
       "content-type": "application/json",
       ...(options.cookie === undefined ? {} : { cookie: options.cookie }),
     },
-    ...(options.method === "POST" ? { body: "{}" } : {}),
+    // A request the server would take: a new sign-in with the page's key.
+    ...(options.method === "POST" ? { body: JSON.stringify({ desktopKey: (await newDesktopKey()).publicKey }) } : {}),
     signal: AbortSignal.timeout(options.ms),
   });
   const text = await response.text();

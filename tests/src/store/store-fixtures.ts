@@ -56,6 +56,7 @@ export function loginRequest(id: string, overrides: Partial<LoginRequestRecord> 
     oidc: null,
     proximity: null,
     checkNumber: null,
+    desktopKey: null,
     ...overrides,
   };
 }

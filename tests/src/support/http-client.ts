@@ -1,3 +1,5 @@
+import { asThePageSendsIt, rememberDesktopKey } from "./desktop-key.js";
+
 /** A desktop Chrome on macOS and a phone, as the server will describe them. */
 export const DESKTOP_UA =
   "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -42,9 +44,14 @@ export class HttpClient {
     if (origin !== null) headers.origin = origin;
     if (this.cookies.size > 0) headers.cookie = this.cookieHeader;
     let body: string | undefined;
-    if (init.json !== undefined) {
+    // What the desktop page adds on its own: its key when it creates a request, a proof to redeem.
+    const sent =
+      init.json === undefined
+        ? { json: undefined, created: null }
+        : await asThePageSendsIt({ origin: this.baseUrl, method, path, json: init.json });
+    if (sent.json !== undefined) {
       headers["content-type"] = "application/json";
-      body = JSON.stringify(init.json);
+      body = JSON.stringify(sent.json);
     } else if (init.rawBody !== undefined) {
       body = init.rawBody;
     }
@@ -57,11 +64,12 @@ export class HttpClient {
     for (const cookie of response.headers.getSetCookie()) this.storeCookie(cookie);
     const text = await response.text();
     const isJson = response.headers.get("content-type")?.includes("application/json") ?? false;
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: (isJson && text !== "" ? JSON.parse(text) : text) as T,
-    };
+    const parsed = (isJson && text !== "" ? JSON.parse(text) : text) as T;
+    const loginId = (parsed as { login?: { id?: unknown } } | null)?.login?.id;
+    if (sent.created !== null && response.status === 201 && typeof loginId === "string") {
+      rememberDesktopKey(loginId, sent.created);
+    }
+    return { status: response.status, headers: response.headers, body: parsed };
   }
 
   post<T = unknown>(path: string, json: unknown = {}): Promise<ApiResponse<T>> {

@@ -1,4 +1,5 @@
 import { io, type Socket } from "socket.io-client";
+import { desktopProof } from "./desktop-key.js";
 import {
   QR_STEP_MS,
   SOCKET_EVENTS,
@@ -25,7 +26,10 @@ class RecordingSocket {
   readonly sessionEnded: SessionEndedPayload[] = [];
   private waiters: (() => void)[] = [];
 
-  constructor(baseUrl: string, options: { origin?: string; cookie?: string }) {
+  constructor(
+    readonly baseUrl: string,
+    options: { origin?: string; cookie?: string },
+  ) {
     this.socket = io(baseUrl, {
       transports: ["websocket"],
       reconnection: false,
@@ -47,8 +51,14 @@ class RecordingSocket {
     });
   }
 
-  watch(payload: { id: string; desktopSecret: string }): Promise<Ack<{ login: LoginView; qr: QrFrame | null }>> {
-    return this.socket.timeout(5_000).emitWithAck(SOCKET_EVENTS.loginWatch, payload);
+  /** Watches as the desktop page does: with a fresh proof of its key, unless the test gives one. */
+  async watch(payload: {
+    id: string;
+    desktopSecret: string;
+    proof?: string;
+  }): Promise<Ack<{ login: LoginView; qr: QrFrame | null }>> {
+    const proof = payload.proof ?? (await desktopProof({ origin: this.baseUrl, id: payload.id, use: "watch" }));
+    return this.socket.timeout(5_000).emitWithAck(SOCKET_EVENTS.loginWatch, { ...payload, proof });
   }
 
   /** Resolves once `predicate` holds over what this socket has received. */

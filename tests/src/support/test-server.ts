@@ -13,6 +13,7 @@ import {
 } from "@countersign/server";
 import { createFakeClock, type FakeClock } from "@countersign/server/testing";
 import type { DestinationStream } from "pino";
+import { useClockForProofs } from "./desktop-key.js";
 
 export interface TestServer {
   origin: string;
@@ -81,6 +82,9 @@ export async function startTestServer(
     ...(options.geo === undefined ? {} : { geo: options.geo }),
   });
   await app.listen();
+  // The tests' desktop pages sign their proofs on the server's (fake) time, as a real page's
+  // clock agrees with a real server's.
+  useClockForProofs(origin, () => clock.now());
   return {
     origin,
     clock,
