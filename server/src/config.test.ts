@@ -15,6 +15,13 @@ function problemsOf(env: Record<string, string>): string[] {
 }
 
 describe("loadConfig", () => {
+  it("follows the port for the default origin, so PORT alone is enough to start elsewhere", () => {
+    expect(loadConfig({ PORT: "3917" }).publicOrigin).toBe("http://localhost:3917");
+    expect(loadConfig({ PORT: "3917", PUBLIC_ORIGIN: "https://login.example.com" }).publicOrigin).toBe(
+      "https://login.example.com",
+    );
+  });
+
   it("starts with nothing set: localhost:3000, memory store, http cookies", () => {
     expect(loadConfig({})).toEqual({
       port: 3000,

@@ -70,8 +70,10 @@ const optionalText = z
 const envSchema = z.object({
   PORT: integer({ min: 0, max: 65535, fallback: 3000 }),
   HOST: optionalText.transform((value) => value ?? "127.0.0.1"),
+  // Unset: http://localhost:<PORT> (loadConfig), so starting on another port just works.
   PUBLIC_ORIGIN: optionalText.transform((value, ctx) => {
-    const raw = value ?? "http://localhost:3000";
+    if (value === undefined) return undefined;
+    const raw = value;
     let url: URL;
     try {
       url = new URL(raw);
@@ -208,7 +210,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const values = parsed.data;
   const problems: string[] = [];
-  const originHost = new URL(values.PUBLIC_ORIGIN).hostname;
+  const publicOrigin = values.PUBLIC_ORIGIN ?? `http://localhost:${values.PORT}`;
+  const originHost = new URL(publicOrigin).hostname;
   const rpId = values.RP_ID ?? originHost;
   // WebAuthn only lets an origin use its own host or a registrable suffix of it as the RP ID.
   if (rpId !== originHost && !originHost.endsWith(`.${rpId}`)) {
@@ -228,7 +231,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   ] as const) {
     if (file !== undefined && !existsSync(file)) problems.push(`${name}: no file at "${file}"`);
   }
-  const secure = values.PUBLIC_ORIGIN.startsWith("https:");
+  const secure = publicOrigin.startsWith("https:");
   if (values.TLS_CERT_FILE !== undefined && !secure) {
     problems.push("PUBLIC_ORIGIN: expects an https:// origin when TLS_CERT_FILE is set");
   }
@@ -238,7 +241,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return {
     port: values.PORT,
     host: values.HOST,
-    publicOrigin: values.PUBLIC_ORIGIN,
+    publicOrigin,
     rpId,
     rpName: values.RP_NAME,
     redisUrl: values.REDIS_URL ?? null,
