@@ -8,7 +8,8 @@ import { DesktopSocket } from "../support/socket-client.js";
 describe("graceful shutdown on SIGTERM", () => {
   it("stops accepting, closes sockets, finishes the request in flight, and exits 0", async () => {
     const server = await startServerProcess({ env: {} });
-    const origin = "http://localhost:3000";
+    // Nothing set but the port: the default origin follows it.
+    const origin = `http://localhost:${server.port}`;
     const socket = new DesktopSocket(server.url, { origin });
     await socket.connected();
     const events: string[] = [];
