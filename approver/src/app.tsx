@@ -35,7 +35,17 @@ export function App(): React.JSX.Element {
   let content: React.JSX.Element;
   if (join !== null) content = <JoinWithLink token={join.token} onJoined={() => (window.location.hash = "")} />;
   else if (request === null) content = <Home onCode={setTyped} />;
-  else content = <Review target={request} />;
+  else
+    content = (
+      <Review
+        target={request}
+        onDone={() => {
+          // Back to Home: forget the typed code and the link that opened the request.
+          setTyped(null);
+          if (window.location.hash !== "") window.location.hash = "";
+        }}
+      />
+    );
   return (
     <main className="page">
       <h1>Countersign</h1>
@@ -110,23 +120,42 @@ function Home(props: { onCode: (target: ApprovalTarget) => void }): React.JSX.El
   );
 }
 
-function Review(props: { target: ApprovalTarget }): React.JSX.Element {
+function Review(props: { target: ApprovalTarget; onDone: () => void }): React.JSX.Element {
   const { state, approve, deny } = useApproval(props.target);
   const { account } = useAccount();
+  // Every outcome ends with one way back to Home (UI.md): no dead ends.
+  const done = (
+    <button className="done" onClick={props.onDone}>
+      Done
+    </button>
+  );
   switch (state.step) {
     case "opening":
       return <p>Opening the sign-in request…</p>;
     case "failed":
-      return <p role="alert">{state.message}</p>;
+      return (
+        <section>
+          <p role="alert">{state.message}</p>
+          {done}
+        </section>
+      );
     case "approved":
       return (
-        <p role="status">
-          Approved for {state.displayName}.{" "}
-          {state.review.app?.via === "device" ? "You can go back to the device." : "You can return to your computer."}
-        </p>
+        <section>
+          <p role="status">
+            Approved for {state.displayName}.{" "}
+            {state.review.app?.via === "device" ? "You can go back to the device." : "You can return to your computer."}
+          </p>
+          {done}
+        </section>
       );
     case "denied":
-      return <p role="status">Denied. Nobody was signed in.</p>;
+      return (
+        <section>
+          <p role="status">Denied. Nobody was signed in.</p>
+          {done}
+        </section>
+      );
     case "review": {
       const { review } = state.opened;
       // Far from a computer's screen: the loud stop. A device's or an app's request has no digits to type.

@@ -112,6 +112,9 @@ describe.skipIf(!chromiumAvailable())("a sign-in from far away, in a real browse
     await phone.getByRole("button", { name: "Deny and report" }).click();
     await phone.getByText("Denied. Nobody was signed in.").waitFor();
     await desktop.getByText(/Denied on your phone/).waitFor();
+    // No dead end: Done leads back to Home.
+    await phone.getByRole("button", { name: "Done" }).click();
+    await phone.getByText("Signed in as Gus").waitFor();
   });
 
   it("shows a nearby computer's review without the warning", async () => {
