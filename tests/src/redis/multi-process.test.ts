@@ -240,7 +240,6 @@ async function connectionsBack(options: { processes: number }): Promise<void> {
     else did(address, command.toLowerCase());
     check();
   });
-  let timer: NodeJS.Timeout | undefined;
   try {
     const admin = new Redis(redis.url);
     const listed = (await admin.client("LIST")) as string;
@@ -254,17 +253,9 @@ async function connectionsBack(options: { processes: number }): Promise<void> {
       if (Number(fields.psub) > 0) did(fields.addr, "psubscribe");
     }
     check();
-    await Promise.race([
-      back,
-      new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`${countBack()} of ${expected} Redis connections came back`)),
-          15_000,
-        );
-      }),
-    ]);
+    // Only on what Redis saw: a process that never comes back fails the test by its timeout.
+    await back;
   } finally {
-    clearTimeout(timer);
     monitor.destroy();
   }
 }

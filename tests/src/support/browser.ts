@@ -92,8 +92,8 @@ export async function decodeQr(
         code === null ? "no QR code could be read from the element" : `the QR code still reads ${code.data}`,
       );
     }
-    // A camera's next look, not a wait for time to pass on any clock a test controls.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A camera's next look: once the page has drawn its next frame, not after a fixed time.
+    await element.page().evaluate("new Promise((resolve) => requestAnimationFrame(() => resolve(null)))");
   }
 }
 
