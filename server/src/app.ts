@@ -38,6 +38,8 @@ import { answerUnauthorizedClient } from "./oidc/oidc.token-errors.js";
 import { createOidcProvider, OIDC_MOUNT_PATH } from "./oidc/oidc.provider.js";
 import type { OidcSetup } from "./oidc/oidc.setup.js";
 import { createServices } from "./services.js";
+import { webPushRoutes } from "./web-push/web-push.routes.js";
+import { setUpWebPush } from "./web-push/web-push.setup.js";
 
 /** API answers carry secrets and per-person state: no cache may keep them. */
 const noStore: RequestHandler = (_req, res, next) => {
@@ -101,6 +103,16 @@ export function createApp(deps: AppDeps): App {
   const geo = deps.geo ?? LOCATE_NOWHERE;
   const services = createServices({ config, store, clock, random, rateLimits, sharedKey: deployment.sharedKey, geo });
   const { sessions, logins, approvals, enrolment, passkeySignIn, account, push } = services;
+  // Notifications for phones whose app is closed; it needs the deployment's shared values and a logger.
+  const webPush = setUpWebPush({
+    config: config.webPush,
+    publicOrigin: config.publicOrigin,
+    store,
+    clock,
+    claimShared: (name, create) => deployment.claimShared(name, create),
+    loginEvents: services.events.logins,
+    log: logger,
+  });
   broadcastToSockets({
     io,
     loginEvents: services.events.logins,
@@ -175,6 +187,7 @@ export function createApp(deps: AppDeps): App {
       clock,
       publicOrigin: config.publicOrigin,
       secureCookies,
+      pushPauses: push,
     }),
   );
   api.use(enrolmentRoutes({ enrolment, sessions, rateLimits, clock, secureCookies }));
@@ -185,6 +198,7 @@ export function createApp(deps: AppDeps): App {
   const oidcApps = createOidcAppsService({ storage: deployment.oidcStorage, clients: deps.oidc?.clients ?? [] });
   api.use(oidcAppsRoutes({ apps: oidcApps, sessions, secureCookies }));
   api.use(pushLoginRoutes({ push, approvals, sessions, rateLimits, secureCookies }));
+  api.use(webPushRoutes({ webPush: webPush.service, sessions, secureCookies }));
   if (oidc !== undefined) api.use(oidcDeviceApprovalRoutes({ devices: oidc.devices, approvals, rateLimits }));
   app.use(api);
   app.use("/api", (_req, _res, next) => next(new AppError("NOT_FOUND", "No such API route.")));
@@ -240,6 +254,14 @@ export function createApp(deps: AppDeps): App {
         httpServer.closeIdleConnections();
       });
       clearInterval(idleSweeper);
+      // Notifications already on their way (a request's "resolved", say) go out, within the grace period.
+      await new Promise<void>((resolve) => {
+        const giveUp = setTimeout(resolve, graceMs);
+        void webPush.notifier.idle().then(() => {
+          clearTimeout(giveUp);
+          resolve();
+        });
+      });
       clearTimeout(deadline);
     },
   };

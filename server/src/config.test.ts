@@ -35,6 +35,7 @@ describe("loadConfig", () => {
       redisCommandTimeoutMs: 1_000,
       loginTtlSeconds: 120,
       sessionTtlSeconds: 604_800,
+      approverSessionTtlSeconds: 7_776_000,
       pushLimitPer10Minutes: 3,
       pushPauseMinutes: 20,
       trustProxy: false,
@@ -44,7 +45,35 @@ describe("loadConfig", () => {
       secureCookies: false,
       oidcClients: [],
       oidcLoopbackNotifications: false,
+      webPush: { vapidKeys: null, subject: "mailto:countersign@localhost", loopbackEndpoints: false },
     });
+  });
+
+  it("reads Web Push settings: both VAPID keys or neither, a subject, loopback never in production", () => {
+    const publicKey = "B".repeat(87);
+    const privateKey = "p".repeat(43);
+    expect(
+      loadConfig({
+        VAPID_PUBLIC_KEY: publicKey,
+        VAPID_PRIVATE_KEY: privateKey,
+        VAPID_SUBJECT: "mailto:ops@example.com",
+      }).webPush,
+    ).toEqual({ vapidKeys: { publicKey, privateKey }, subject: "mailto:ops@example.com", loopbackEndpoints: false });
+    expect(loadConfig({ PUBLIC_ORIGIN: "https://login.example.com" }).webPush.subject).toBe(
+      "https://login.example.com",
+    );
+    expect(() => loadConfig({ VAPID_PUBLIC_KEY: publicKey })).toThrow(
+      /VAPID_PUBLIC_KEY \/ VAPID_PRIVATE_KEY: expects both/,
+    );
+    expect(() => loadConfig({ VAPID_PUBLIC_KEY: "short", VAPID_PRIVATE_KEY: privateKey })).toThrow(
+      /VAPID_PUBLIC_KEY: expects a VAPID public key/,
+    );
+    expect(() => loadConfig({ VAPID_SUBJECT: "http://example.com" })).toThrow(/VAPID_SUBJECT: expects an https: URL/);
+    expect(loadConfig({ WEB_PUSH_DEV_LOOPBACK: "true" }).webPush.loopbackEndpoints).toBe(true);
+    expect(() => loadConfig({ WEB_PUSH_DEV_LOOPBACK: "true", NODE_ENV: "production" })).toThrow(
+      /WEB_PUSH_DEV_LOOPBACK: is for development/,
+    );
+    expect(loadConfig({ APPROVER_SESSION_TTL_SECONDS: "3600" }).approverSessionTtlSeconds).toBe(3600);
   });
 
   it("derives the RP ID from the origin and accepts a parent domain", () => {

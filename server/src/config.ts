@@ -1,6 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
-import { DEFAULT_LOGIN_TTL_SECONDS, DEFAULT_SESSION_TTL_SECONDS, PUSH_PAUSE_MS } from "@countersign/shared";
+import {
+  DEFAULT_APPROVER_SESSION_TTL_SECONDS,
+  DEFAULT_LOGIN_TTL_SECONDS,
+  DEFAULT_SESSION_TTL_SECONDS,
+  PUSH_PAUSE_MS,
+} from "@countersign/shared";
 import type { ProximityPolicy } from "./context/proximity.js";
 import { parseOidcClients, type OidcClient, type OidcClientsParse } from "./oidc/oidc.clients.js";
 import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS } from "./redis/redis.client.js";
@@ -23,7 +28,10 @@ export interface Config {
   /** How long a Redis command may take before the request fails with 503 STORE_UNAVAILABLE. */
   redisCommandTimeoutMs: number;
   loginTtlSeconds: number;
+  /** A computer's session: fixed from sign-in. */
   sessionTtlSeconds: number;
+  /** A phone's own session: this long after its last use (sliding). */
+  approverSessionTtlSeconds: number;
   /** How many push requests may reach one person's phones in 10 minutes. */
   pushLimitPer10Minutes: number;
   /** How long pushes to a person pause after they report "This wasn't me". */
@@ -42,6 +50,20 @@ export interface Config {
    * this machine's loopback, self-signed, which the provider's SSRF guard would otherwise refuse.
    */
   oidcLoopbackNotifications: boolean;
+  /** Web Push (approver notifications when the app is closed). */
+  webPush: WebPushConfig;
+}
+
+export interface WebPushConfig {
+  /** VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY; null: made on first start and kept in the store. */
+  vapidKeys: { publicKey: string; privateKey: string } | null;
+  /** Who runs this server, for push services (an https: URL or a mailto: address). */
+  subject: string;
+  /**
+   * Development and tests only (WEB_PUSH_DEV_LOOPBACK): subscriptions may point at https on this
+   * machine's loopback, self-signed, which is otherwise refused as a request forgery risk.
+   */
+  loopbackEndpoints: boolean;
 }
 
 const integer = (options: { min: number; max: number; fallback: number }) =>
@@ -122,6 +144,11 @@ const envSchema = z.object({
   REDIS_COMMAND_TIMEOUT_MS: integer({ min: 100, max: 60_000, fallback: DEFAULT_REDIS_COMMAND_TIMEOUT_MS }),
   LOGIN_TTL_SECONDS: integer({ min: 10, max: 3600, fallback: DEFAULT_LOGIN_TTL_SECONDS }),
   SESSION_TTL_SECONDS: integer({ min: 60, max: 366 * 24 * 3600, fallback: DEFAULT_SESSION_TTL_SECONDS }),
+  APPROVER_SESSION_TTL_SECONDS: integer({
+    min: 60,
+    max: 2 * 366 * 24 * 3600,
+    fallback: DEFAULT_APPROVER_SESSION_TTL_SECONDS,
+  }),
   PUSH_LIMIT_PER_10_MINUTES: integer({ min: 1, max: 100, fallback: 3 }),
   PUSH_PAUSE_MINUTES: integer({ min: 0, max: 24 * 60, fallback: PUSH_PAUSE_MS / 60_000 }),
   TRUST_PROXY: optionalText.transform((value, ctx) => {
@@ -148,6 +175,30 @@ const envSchema = z.object({
   OIDC_DEV_LOOPBACK_NOTIFICATIONS: optionalText.pipe(
     z.enum(["true", "false"], { error: (issue) => `expects true or false, got "${String(issue.input)}"` }).optional(),
   ),
+  // An uncompressed P-256 point (65 bytes) and a private scalar (32 bytes), base64url, as
+  // `npx web-push generate-vapid-keys` prints them.
+  VAPID_PUBLIC_KEY: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{87}$/, "expects a VAPID public key: 87 base64url characters (65 bytes)")
+      .optional(),
+  ),
+  VAPID_PRIVATE_KEY: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{43}$/, "expects a VAPID private key: 43 base64url characters (32 bytes)")
+      .optional(),
+  ),
+  VAPID_SUBJECT: optionalText.pipe(
+    z
+      .string()
+      .regex(/^(https:\/\/[^\s]+|mailto:[^\s@]+@[^\s@]+)$/, "expects an https: URL or a mailto: address")
+      .optional(),
+  ),
+  WEB_PUSH_DEV_LOOPBACK: optionalText.pipe(
+    z.enum(["true", "false"], { error: (issue) => `expects true or false, got "${String(issue.input)}"` }).optional(),
+  ),
+  NODE_ENV: optionalText,
 });
 
 /** OIDC_CLIENTS_FILE's clients (none if unset), or every reason they cannot be used. */
@@ -235,6 +286,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (values.TLS_CERT_FILE !== undefined && !secure) {
     problems.push("PUBLIC_ORIGIN: expects an https:// origin when TLS_CERT_FILE is set");
   }
+  if ((values.VAPID_PUBLIC_KEY === undefined) !== (values.VAPID_PRIVATE_KEY === undefined)) {
+    problems.push("VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY: expects both or neither");
+  }
+  if (values.WEB_PUSH_DEV_LOOPBACK === "true" && values.NODE_ENV === "production") {
+    problems.push("WEB_PUSH_DEV_LOOPBACK: is for development and tests; expects it unset when NODE_ENV=production");
+  }
   problems.push(...clients.problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -250,6 +307,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisCommandTimeoutMs: values.REDIS_COMMAND_TIMEOUT_MS,
     loginTtlSeconds: values.LOGIN_TTL_SECONDS,
     sessionTtlSeconds: values.SESSION_TTL_SECONDS,
+    approverSessionTtlSeconds: values.APPROVER_SESSION_TTL_SECONDS,
     pushLimitPer10Minutes: values.PUSH_LIMIT_PER_10_MINUTES,
     pushPauseMinutes: values.PUSH_PAUSE_MINUTES,
     trustProxy: values.TRUST_PROXY,
@@ -265,5 +323,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     secureCookies: secure,
     oidcClients: clients.clients,
     oidcLoopbackNotifications: values.OIDC_DEV_LOOPBACK_NOTIFICATIONS === "true",
+    webPush: {
+      vapidKeys:
+        values.VAPID_PUBLIC_KEY !== undefined && values.VAPID_PRIVATE_KEY !== undefined
+          ? { publicKey: values.VAPID_PUBLIC_KEY, privateKey: values.VAPID_PRIVATE_KEY }
+          : null,
+      // Push services want to know whom to contact; an https origin says it, else a local address.
+      subject: values.VAPID_SUBJECT ?? (secure ? publicOrigin : `mailto:countersign@${originHost}`),
+      loopbackEndpoints: values.WEB_PUSH_DEV_LOOPBACK === "true",
+    },
   };
 }

@@ -27,3 +27,4 @@ export { prepareOidc, type OidcSetup } from "./oidc/oidc.setup.js";
 export { createOidcAdapterFactory, DEFAULT_OIDC_GRACE_SECONDS, type OidcStorage } from "./oidc/oidc.adapter.js";
 export { createMemoryOidcStorage } from "./oidc/oidc.storage.memory.js";
 export { createRedisOidcStorage } from "./oidc/oidc.storage.redis.js";
+export { pushTagOf } from "./web-push/web-push.message.js";

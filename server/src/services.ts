@@ -66,6 +66,7 @@ export function createServices(deps: {
     random,
     events: events.sessions,
     sessionTtlMs: config.sessionTtlSeconds * 1000,
+    approverSessionTtlMs: config.approverSessionTtlSeconds * 1000,
   });
   const logins = createLoginRequestService({
     store,

@@ -33,6 +33,14 @@ export const API_PATHS = {
   pushApprove: (id: string) => `/api/push-logins/${segment(id)}/approve`,
   pushDeny: (id: string) => `/api/push-logins/${segment(id)}/deny`,
   approverPasskey: (id: string) => `/api/approver/passkeys/${segment(id)}`,
+  /** A phone without a session signs in again with the passkey it holds (discoverable credential). */
+  approverSignInOptions: "/api/approver/sign-in/options",
+  approverSignInVerify: "/api/approver/sign-in/verify",
+  /** Ends every computer session of the person at once (after "This wasn't me", or lost control). */
+  approverSignOutComputers: "/api/approver/sessions/sign-out-computers",
+  /** The VAPID public key phones subscribe with; this phone's push subscription (PUT, GET, DELETE). */
+  approverPushKey: "/api/approver/push/key",
+  approverPushSubscription: "/api/approver/push/subscription",
   /** The apps (OpenID clients) with access to the account, and one app's, by its client id. */
   approverApps: "/api/approver/apps",
   approverApp: (clientId: string) => `/api/approver/apps/${segment(clientId)}`,
@@ -66,6 +74,16 @@ export function parseApproverDeviceFragment(hash: string): { userCode: string } 
 /** The link a signed-in phone shows to let a second phone join the account. */
 export function approverEnrolmentUrl(options: { origin: string; token: string }): string {
   return `${options.origin}${APPROVER_BASE_PATH}#/enrol/${options.token}`;
+}
+
+/** Where a push notification leads: the approver, at that push request. */
+export function approverPushUrl(options: { origin: string; id: string }): string {
+  return `${options.origin}${APPROVER_BASE_PATH}#/push/${encodeURIComponent(options.id)}`;
+}
+
+export function parseApproverPushFragment(hash: string): { id: string } | null {
+  const match = /^#\/push\/([A-Za-z0-9_-]{1,128})$/.exec(hash);
+  return match === null ? null : { id: match[1]! };
 }
 
 export function parseApproverEnrolFragment(hash: string): { token: string } | null {

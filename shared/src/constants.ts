@@ -3,10 +3,22 @@ export const DEFAULT_LOGIN_TTL_SECONDS = 120;
 /** How long the desktop has to redeem an approval before it expires (DESIGN §2). */
 export const REDEEM_WINDOW_MS = 30_000;
 export const DEFAULT_SESSION_TTL_SECONDS = 7 * 24 * 60 * 60;
+/**
+ * A phone's own session: long, and sliding on use (APPROVER_SESSION_TTL_SECONDS), because a phone
+ * that loses it stops getting sign-in requests. A phone unused this long signs in again with its
+ * passkey.
+ */
+export const DEFAULT_APPROVER_SESSION_TTL_SECONDS = 90 * 24 * 60 * 60;
 /** WebAuthn ceremonies must finish within this; challenges die with them. */
 export const CEREMONY_TTL_MS = 5 * 60_000;
 /** By default, pushes to a person pause this long after they report "This wasn't me" (Duo mutes 20 min). */
 export const PUSH_PAUSE_MS = 20 * 60_000;
+/**
+ * A push the phone has not answered this long: the desktop suggests checking notifications or
+ * using the QR code. It counts from when the desktop sent the push, never from anything the server
+ * says, so it comes at the same moment whether or not the username exists.
+ */
+export const PUSH_NO_ANSWER_HINT_MS = 15_000;
 
 /** How long a second-phone enrolment link works (once). */
 export const ENROLMENT_LINK_TTL_MS = 10 * 60_000;

@@ -33,7 +33,10 @@ export const enrolmentVerifyResponseSchema = z.object({
 });
 export type EnrolmentVerifyResponse = z.infer<typeof enrolmentVerifyResponseSchema>;
 
-/** A direct passkey sign-in on the desktop: the browser's own passkey, hybrid or security key. */
+/**
+ * A sign-in with a passkey alone: on the desktop (the browser's own passkey, hybrid or a security
+ * key), or a phone signing in again with the passkey it holds (API_PATHS.approverSignInVerify).
+ */
 export const passkeySignInVerifyBodySchema = z.object({
   ceremonyId: ceremonyIdSchema,
   credential: authenticationResponseSchema,

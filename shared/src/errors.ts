@@ -26,6 +26,8 @@ export const ERROR_STATUS = {
   CHECK_DIGITS_REQUIRED: 400,
   /** Wrong digits for a far-away sign-in: the request was denied. */
   CHECK_DIGITS_WRONG: 400,
+  /** A push subscription whose endpoint is not a push service the server sends to (request forgery). */
+  PUSH_SERVICE_REFUSED: 400,
   RATE_LIMITED: 429,
   INTERNAL: 500,
   STORE_UNAVAILABLE: 503,

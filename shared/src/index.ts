@@ -14,3 +14,4 @@ export * from "./user.schemas.js";
 export * from "./webauthn.schemas.js";
 export * from "./interaction.schemas.js";
 export * from "./desktop-key.schemas.js";
+export * from "./web-push.schemas.js";

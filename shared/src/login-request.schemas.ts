@@ -194,6 +194,14 @@ export const denyBodySchema = z.object({
 });
 export type DenyBody = z.infer<typeof denyBodySchema>;
 
-export const denyResponseSchema = z.object({ review: loginReviewSchema });
+export const denyResponseSchema = z.object({
+  review: loginReviewSchema,
+  /**
+   * After "This wasn't me" from a signed-in phone: until when pushes to the person are paused
+   * (null when nothing was paused), so the phone can say what happened.
+   */
+  pushesPausedUntil: z.number().nullable(),
+});
+export type DenyResponse = z.infer<typeof denyResponseSchema>;
 
 export const loginResponseSchema = z.object({ login: loginViewSchema });

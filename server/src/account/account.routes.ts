@@ -1,5 +1,11 @@
 import { Router, type Request } from "express";
-import { API_PATHS, type ActivityResponse, type PasskeysResponse, type SessionsResponse } from "@countersign/shared";
+import {
+  API_PATHS,
+  type ActivityResponse,
+  type PasskeysResponse,
+  type SessionsResponse,
+  type SignOutComputersResponse,
+} from "@countersign/shared";
 import { z } from "zod";
 import { parseInput } from "../http/validate.js";
 import { requireApprover } from "../session/approver-session.js";
@@ -36,6 +42,13 @@ export function accountRoutes(deps: {
     const { id } = parseInput(idParams, req.params);
     await account.revokeSession({ approver: await approverOf(req), sessionId: id });
     res.status(204).end();
+  });
+
+  router.post(API_PATHS.approverSignOutComputers, async (req, res) => {
+    const body: SignOutComputersResponse = {
+      signedOut: await account.signOutComputers({ approver: await approverOf(req) }),
+    };
+    res.json(body);
   });
 
   router.get(API_PATHS.approverActivity, async (req, res) => {

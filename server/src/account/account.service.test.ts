@@ -18,7 +18,14 @@ async function setUp() {
   const events = createEventChannel<SessionEnded>();
   const ended: SessionEnded[] = [];
   events.subscribe((event) => void ended.push(event));
-  const sessionService = createSessionService({ store, clock, random: cryptoRandom, events, sessionTtlMs: 3_600_000 });
+  const sessionService = createSessionService({
+    store,
+    clock,
+    random: cryptoRandom,
+    events,
+    sessionTtlMs: 3_600_000,
+    approverSessionTtlMs: 3_600_000,
+  });
   const account = createAccountService({ store, clock, sessions: sessionService });
   const ada = await enrolPerson({
     store,
@@ -176,5 +183,34 @@ describe("listPasskeys", () => {
       [phoneKey.id, "Pixel 8 · Chrome"],
       [tabletKey.id, "iPad · Safari"],
     ]);
+  });
+});
+
+describe("signOutComputers", () => {
+  it("ends every computer session of the person, and no phone's nor anyone else's, in one line of activity", async () => {
+    const { account, store, clock, ended, sessions, ada } = await setUp();
+    expect(await account.signOutComputers({ approver: sessions.adaPhone })).toBe(2);
+    expect(ended.map(({ session, reason }) => [session.id, reason])).toEqual([
+      [sessions.adaDesktopViaPhone.id, "revoked"],
+      [sessions.adaLaptopViaTablet.id, "revoked"],
+    ]);
+    expect((await store.listSessions(ada.user.id)).map(({ id }) => id)).toEqual([
+      sessions.adaPhone.id,
+      sessions.adaTablet.id,
+    ]);
+    expect(await store.listSessions(sessions.bobPhone.userId)).toEqual([sessions.bobPhone]);
+    expect(await store.listActivity(ada.user.id)).toEqual([
+      expect.objectContaining({
+        at: clock.now(),
+        kind: "session_signed_out",
+        detail: `2 computers signed out from ${PHONE.label}`,
+      }),
+    ]);
+  });
+
+  it("records nothing when no computer was signed in", async () => {
+    const { account, store, sessions } = await setUp();
+    expect(await account.signOutComputers({ approver: sessions.bobPhone })).toBe(0);
+    expect(await store.listActivity(sessions.bobPhone.userId)).toEqual([]);
   });
 });

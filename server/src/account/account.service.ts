@@ -1,4 +1,4 @@
-import type { ActivityView, PasskeyView, SessionSummary } from "@countersign/shared";
+import type { AccountPasskey, ActivityView, SessionSummary } from "@countersign/shared";
 import { AppError } from "../app-error.js";
 import type { Clock } from "../clock.js";
 import type { SessionService } from "../session/session.service.js";
@@ -10,8 +10,13 @@ export interface AccountService {
   /** Ends one of the person's sessions at once; a page signed in with it hears so live. */
   revokeSession(options: { approver: SessionRecord; sessionId: string }): Promise<void>;
   listActivity(options: { approver: SessionRecord }): Promise<ActivityView[]>;
-  listPasskeys(options: { approver: SessionRecord }): Promise<PasskeyView[]>;
+  listPasskeys(options: { approver: SessionRecord }): Promise<AccountPasskey[]>;
   removePasskey(options: { approver: SessionRecord; passkeyId: string }): Promise<void>;
+  /**
+   * Ends every computer session of the person at once (after "This wasn't me", or a computer out
+   * of their control); their pages hear it live. Phones stay signed in. Returns how many ended.
+   */
+  signOutComputers(options: { approver: SessionRecord }): Promise<number>;
 }
 
 const METHODS = { login_request: "qr", passkey: "passkey", enrolment: "enrolment" } as const;
@@ -25,10 +30,13 @@ export function createAccountService(deps: { store: Store; clock: Clock; session
         id: session.id,
         kind: session.kind,
         createdAt: session.createdAt,
+        lastSeenAt: session.lastSeenAt,
         expiresAt: session.expiresAt,
         context: session.context,
         method: METHODS[session.source.kind],
         current: session.tokenHash === approver.tokenHash,
+        passkeyId: session.source.credentialId,
+        notifications: session.pushSubscription !== null,
       }));
     },
 
@@ -54,13 +62,18 @@ export function createAccountService(deps: { store: Store; clock: Clock; session
     },
 
     async listPasskeys({ approver }) {
-      const passkeys = await store.listCredentials(approver.userId);
+      const [passkeys, sessions] = await Promise.all([
+        store.listCredentials(approver.userId),
+        store.listSessions(approver.userId),
+      ]);
       return passkeys.map((passkey) => ({
         id: passkey.id,
         label: passkey.label,
         createdAt: passkey.createdAt,
         lastUsedAt: passkey.lastUsedAt,
         backedUp: passkey.backedUp,
+        current: passkey.id === approver.source.credentialId,
+        sessionCount: sessions.filter((session) => session.source.credentialId === passkey.id).length,
       }));
     },
 
@@ -76,6 +89,26 @@ export function createAccountService(deps: { store: Store; clock: Clock; session
         (session) => session.source.credentialId === passkeyId,
       );
       await deps.sessions.endSessions({ sessions: madeByIt, reason: "revoked" });
+    },
+
+    async signOutComputers({ approver }) {
+      const desktops = (await store.listSessions(approver.userId)).filter((session) => session.kind === "desktop");
+      const ended = await deps.sessions.endSessions({ sessions: desktops, reason: "revoked" });
+      // One line for the act, not one per computer: the person did one thing.
+      if (ended.length > 0) {
+        const computers = ended.length === 1 ? "1 computer" : `${ended.length} computers`;
+        await store.appendActivity({
+          userId: approver.userId,
+          event: {
+            at: deps.clock.now(),
+            kind: "session_signed_out",
+            loginRequestId: null,
+            context: approver.context,
+            detail: `${computers} signed out from ${approver.context.label}`,
+          },
+        });
+      }
+      return ended.length;
     },
   };
 }

@@ -11,7 +11,8 @@ import type { Clock } from "../clock.js";
 import { clientContextOf } from "../http/client-context.middleware.js";
 import type { RateLimits } from "../rate-limit/rate-limits.js";
 import { parseInput } from "../http/validate.js";
-import { readSessionToken, setSessionCookie } from "../session/session.cookies.js";
+import { findApprover } from "../session/approver-session.js";
+import { setSessionCookie } from "../session/session.cookies.js";
 import type { SessionService } from "../session/session.service.js";
 import type { EnrolmentService } from "./enrolment.service.js";
 
@@ -24,21 +25,16 @@ export function enrolmentRoutes(deps: {
   secureCookies: boolean;
 }): Router {
   const router = Router();
-  const approverOf = (cookieHeader: string | undefined) =>
-    deps.sessions.findSession({
-      token: readSessionToken(cookieHeader, { kind: "approver", secure: deps.secureCookies }),
-      kind: "approver",
-    });
 
   router.post(API_PATHS.enrolmentOptions, async (req, res) => {
     const body = parseInput(enrolmentOptionsBodySchema, req.body);
     await deps.rateLimits.consume({ action: "enrol", key: req.ip ?? "unknown" });
-    const response = await deps.enrolment.startEnrolment({ body, approver: await approverOf(req.headers.cookie) });
+    const response = await deps.enrolment.startEnrolment({ body, approver: await findApprover(req, deps) });
     res.json(response);
   });
 
   router.post(API_PATHS.approverEnrolmentLinks, async (req, res) => {
-    const approver = await approverOf(req.headers.cookie);
+    const approver = await findApprover(req, deps);
     if (approver === null) throw new AppError("UNAUTHENTICATED", "Sign in on this phone first.");
     await deps.rateLimits.consume({ action: "enrol", key: req.ip ?? "unknown" });
     const body: EnrolmentLinkResponse = await deps.enrolment.createEnrolmentLink({ approver });
@@ -50,7 +46,7 @@ export function enrolmentRoutes(deps: {
     const { user, passkey, session } = await deps.enrolment.finishEnrolment({
       body,
       phone: clientContextOf(req),
-      approver: await approverOf(req.headers.cookie),
+      approver: await findApprover(req, deps),
     });
     if (session !== null) {
       setSessionCookie(res, {

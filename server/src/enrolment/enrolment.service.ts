@@ -82,7 +82,7 @@ export function createEnrolmentService(deps: {
         if (existing !== null && approver?.userId !== existing.id) {
           throw new AppError(
             "USERNAME_TAKEN",
-            "This username is taken. To add a passkey to your account, sign in on a phone that already has one.",
+            'This username is taken. If this is your account, choose "I already use Countersign on this phone".',
           );
         }
         owner = existing;

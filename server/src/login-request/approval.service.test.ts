@@ -31,7 +31,7 @@ async function pushRequest(setup: TestServices, userId: string) {
   return setup.services.logins.createLoginRequest({
     desktopKey: DESKTOP_KEY,
     desktop: DESKTOP,
-    push: { userId, matchNumber: 42, choices: [17, 42, 88] },
+    push: { userId, matchNumber: 42, choices: [17, 42, 88], delivered: true },
   });
 }
 

@@ -11,6 +11,7 @@ import {
   redeemBodySchema,
   type ApprovalCeremony,
   type ApproveResponse,
+  type DenyResponse,
   type OpenApprovalResponse,
 } from "@countersign/shared";
 import { z } from "zod";
@@ -18,15 +19,23 @@ import type { Clock } from "../clock.js";
 import { clientContextOf } from "../http/client-context.middleware.js";
 import type { RateLimits } from "../rate-limit/rate-limits.js";
 import { parseInput } from "../http/validate.js";
-import { respondWithDesktopSession } from "../session/desktop-sign-in.response.js";
+import { respondWithNewSession } from "../session/sign-in.response.js";
 import type { SessionService } from "../session/session.service.js";
-import { readSessionToken } from "../session/session.cookies.js";
+import { findApprover } from "../session/approver-session.js";
 import { toLoginReview, toLoginView } from "./login-request.view.js";
 import { respondWithNewLogin } from "./new-login.response.js";
 import type { ApprovalService } from "./approval.service.js";
 import type { LoginRequestService } from "./login-request.service.js";
 
 const idParams = z.object({ id: loginIdSchema });
+
+/**
+ * What this feature needs of push-login/ (which imports it, so no import back): until when the
+ * person's pushes are paused, which a deny answer tells the phone.
+ */
+export interface PushPauses {
+  pushesPausedUntil(options: { userId: string }): Promise<number | null>;
+}
 
 /** The QR sign-in flow's HTTP side (DESIGN §3.2): the desktop's routes and the phone's. */
 export function loginRequestRoutes(deps: {
@@ -37,6 +46,7 @@ export function loginRequestRoutes(deps: {
   clock: Clock;
   publicOrigin: string;
   secureCookies: boolean;
+  pushPauses: PushPauses;
 }): Router {
   const router = Router();
   const { logins } = deps;
@@ -59,7 +69,7 @@ export function loginRequestRoutes(deps: {
     const { id } = parseInput(idParams, req.params);
     const { desktopSecret, proof } = parseInput(redeemBodySchema, req.body);
     const { session } = await logins.redeem({ id, desktopSecret, proof, desktop: clientContextOf(req) });
-    await respondWithDesktopSession(req, res, { session, ...deps });
+    await respondWithNewSession(req, res, { session, ...deps });
   });
 
   router.post(API_PATHS.approvalsOpen, async (req, res) => {
@@ -108,10 +118,7 @@ export function loginRequestRoutes(deps: {
     const { id } = parseInput(idParams, req.params);
     const { qrToken, reason } = parseInput(denyBodySchema, req.body);
     const phone = clientContextOf(req);
-    const approver = await deps.sessions.findSession({
-      token: readSessionToken(req.headers.cookie, { kind: "approver", secure: deps.secureCookies }),
-      kind: "approver",
-    });
+    const approver = await findApprover(req, deps);
     const request = await deps.approvals.deny({
       id,
       proof: { kind: "qr", qrToken },
@@ -119,7 +126,11 @@ export function loginRequestRoutes(deps: {
       phone,
       actorUserId: approver?.userId ?? null,
     });
-    res.json({ review: toLoginReview(request, { viewer: phone }) });
+    // Read after the deny: its subscribers (the pause after "This wasn't me") have run by now.
+    const pushesPausedUntil =
+      approver === null ? null : await deps.pushPauses.pushesPausedUntil({ userId: approver.userId });
+    const body: DenyResponse = { review: toLoginReview(request, { viewer: phone }), pushesPausedUntil };
+    res.json(body);
   });
 
   return router;

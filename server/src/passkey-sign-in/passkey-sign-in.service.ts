@@ -1,4 +1,4 @@
-import type { AuthenticationResponse, PasskeySignInOptionsResponse } from "@countersign/shared";
+import type { AuthenticationResponse, PasskeySignInOptionsResponse, SessionKind } from "@countersign/shared";
 import { AppError } from "../app-error.js";
 import type { Clock } from "../clock.js";
 import type { NewSession, SessionService } from "../session/session.service.js";
@@ -8,18 +8,28 @@ import { verifyPasskeyAssertion } from "../webauthn/passkey-assertion.js";
 import { buildAuthenticationOptions, type RelyingParty } from "../webauthn/relying-party.js";
 
 export interface PasskeySignInService {
-  start(): Promise<PasskeySignInOptionsResponse>;
+  /** A challenge for a sign-in of this kind; only a finish of the same kind can use it. */
+  start(options: { kind: SessionKind }): Promise<PasskeySignInOptionsResponse>;
+  /** A new session of `kind` for whoever the passkey proves to be present on `client`. */
   finish(options: {
+    kind: SessionKind;
     ceremonyId: string;
     credential: AuthenticationResponse;
-    desktop: ClientContext;
+    client: ClientContext;
   }): Promise<NewSession>;
 }
 
 /**
- * Signing in on the desktop itself with a passkey: the browser offers the passkeys it can reach,
- * which includes its own hybrid QR flow to a phone and roaming security keys. The passkey alone
- * says who signs in (discoverable credentials).
+ * Each kind its own ceremony: a challenge fetched by a computer's page cannot finish a phone's
+ * sign-in (which would hand a computer a phone session), nor the other way round.
+ */
+const CEREMONY_KIND = { desktop: "passkey_sign_in", approver: "approver_sign_in" } as const;
+
+/**
+ * Signing in with a passkey alone (discoverable credentials: the passkey says who signs in).
+ * On a computer, the browser offers the passkeys it can reach, including its own hybrid QR flow
+ * to a phone and roaming security keys. On a phone that lost its session (revoked, expired),
+ * the passkey it already holds signs it in again.
  */
 export function createPasskeySignInService(deps: {
   store: Store;
@@ -29,15 +39,15 @@ export function createPasskeySignInService(deps: {
   sessions: SessionService;
 }): PasskeySignInService {
   return {
-    async start() {
-      const ceremony = await deps.ceremonies.startCeremony({ kind: "passkey_sign_in" });
+    async start({ kind }) {
+      const ceremony = await deps.ceremonies.startCeremony({ kind: CEREMONY_KIND[kind] });
       const options = await buildAuthenticationOptions({ rp: deps.rp, challenge: ceremony.challenge });
       return { ceremonyId: ceremony.id, options: { ...options } };
     },
 
-    async finish({ ceremonyId, credential, desktop }) {
+    async finish({ kind, ceremonyId, credential, client }) {
       // Consumed first: a failed attempt never leaves this challenge usable (DESIGN §6).
-      const ceremony = await deps.ceremonies.consumeCeremony({ id: ceremonyId, kind: "passkey_sign_in" });
+      const ceremony = await deps.ceremonies.consumeCeremony({ id: ceremonyId, kind: CEREMONY_KIND[kind] });
       if (deps.clock.now() >= ceremony.expiresAt) {
         throw new AppError("CEREMONY_NOT_FOUND", "This passkey prompt expired; start again.");
       }
@@ -49,9 +59,9 @@ export function createPasskeySignInService(deps: {
         credential,
       });
       return deps.sessions.createSession({
-        kind: "desktop",
+        kind,
         userId: user.id,
-        context: desktop,
+        context: client,
         source: { kind: "passkey", credentialId: passkey.id },
       });
     },

@@ -7,6 +7,7 @@ import {
   pushLoginBodySchema,
   pushMatchBodySchema,
   type ApproveResponse,
+  type DenyResponse,
   type InboxResponse,
   type PushMatchResponse,
 } from "@countersign/shared";
@@ -89,7 +90,12 @@ export function pushLoginRoutes(deps: {
       phone,
       actorUserId: approver.userId,
     });
-    res.json({ review: toLoginReview(request, { viewer: phone }) });
+    // Read after the deny: its subscribers (the pause after "This wasn't me") have run by now.
+    const body: DenyResponse = {
+      review: toLoginReview(request, { viewer: phone }),
+      pushesPausedUntil: await deps.push.pushesPausedUntil({ userId: approver.userId }),
+    };
+    res.json(body);
   });
 
   return router;

@@ -50,6 +50,8 @@ export interface PushLoginService {
   }): Promise<LoginRequestRecord>;
   /** The push requests waiting for this person: at most one per requesting network. */
   inbox(options: { userId: string; viewer: ClientContext }): Promise<PushReview[]>;
+  /** Until when pushes to this person are paused after "This wasn't me"; null when they are not. */
+  pushesPausedUntil(options: { userId: string }): Promise<number | null>;
   /**
    * The phone picked a number: the right one opens the request for the passkey, a wrong one
    * denies it (number matching, DESIGN §3.3).
@@ -178,12 +180,13 @@ export function createPushLoginService(deps: {
   });
 
   /**
-   * Swaps a new push request in for its (target, source) and tells the phones, unless paused or
-   * limited: then it is swapped in undelivered, so nothing a requester sees changes.
+   * Swaps a new push request in for its (target, source) and tells the phones, unless it was held
+   * back (paused or limited, decided by mayPush before it was made): then it is swapped in
+   * undelivered, so nothing a requester sees changes.
    */
   async function announce(options: { request: LoginRequestRecord; target: string; source: string }): Promise<void> {
     const { request, target, source } = options;
-    const delivered = await mayPush(target, source);
+    const delivered = request.push?.delivered === true;
     const previous = await store.swapPendingPush({
       userId: target,
       source,
@@ -207,14 +210,19 @@ export function createPushLoginService(deps: {
   return {
     targetFor,
 
+    pushesPausedUntil: ({ userId }) => store.pushesPausedUntil(userId),
+
     async createPushLogin({ username, desktop, desktopKey, app }) {
       const target = await targetFor(username);
       const source = networkOf(desktop.ip);
       const matchNumber = twoDigits();
+      // Decided before the request is made, and kept on it, so that its end is announced (its
+      // notification closed) only where it was announced at all.
+      const delivered = await mayPush(target, source);
       const { request, desktopSecret } = await deps.logins.createLoginRequest({
         desktop,
         desktopKey,
-        push: { userId: target, matchNumber, choices: choicesFor(matchNumber) },
+        push: { userId: target, matchNumber, choices: choicesFor(matchNumber), delivered },
         ...(app === undefined ? {} : { app }),
       });
       await announce({ request, target, source });
@@ -222,13 +230,15 @@ export function createPushLoginService(deps: {
     },
 
     async createAppPush({ target, source, id, desktop, app, oidc, expiresAt }) {
+      // The provider asks once per CIBA request, so this counts against the limits once.
+      const delivered = await mayPush(target, source);
       const { request, created } = await deps.logins.createOrFindLinked({
         id,
         desktop,
         app,
         oidc,
         expiresAt,
-        push: { userId: target, matchNumber: null, choices: [] },
+        push: { userId: target, matchNumber: null, choices: [], delivered },
       });
       if (created) await announce({ request, target, source });
       return request;

@@ -26,7 +26,9 @@ function setup(options: { status?: "pending" | "scanned" | "approved"; push?: bo
     overrides: {
       id: "req1",
       status: options.status ?? "pending",
-      ...(options.push === true ? { push: { userId: "u1", matchNumber: 42, choices: [17, 42, 88] } } : {}),
+      ...(options.push === true
+        ? { push: { userId: "u1", matchNumber: 42, choices: [17, 42, 88], delivered: true } }
+        : {}),
     },
   });
   const room = SOCKET_ROOMS.qrFrames(request.id);

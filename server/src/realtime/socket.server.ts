@@ -36,6 +36,9 @@ interface SocketData {
 export type CountersignIo = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type CountersignSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
+/** How soon a socket asks again whether its session ended, when the store could not say. */
+const EXPIRY_RECHECK_MS = 30_000;
+
 /** Socket.IO on the app's HTTP server; a handshake from another origin is refused (DESIGN §5). */
 export function createSocketServer(options: { httpServer: HttpServer; origin: string }): CountersignIo {
   return new Server(options.httpServer, {
@@ -109,22 +112,47 @@ export function registerSocketHandlers(
     toQrFrame({ id, frame: deps.logins.currentQrFrame(id), publicOrigin: deps.publicOrigin });
 
   io.on("connection", (socket: CountersignSocket) => {
-    const expiryTimers: TimerHandle[] = [];
+    const expiryTimers = new Set<TimerHandle>();
     const qrFrames = createQrFrameSender({ socket, clock: deps.clock, frameOf });
     socket.on("disconnect", () => {
       for (const timer of expiryTimers) timer.cancel();
+      expiryTimers.clear();
       qrFrames.stopAll();
     });
     for (const session of [socket.data.desktopSession, socket.data.approverSession]) {
       if (session === null) continue;
-      // The session runs out by itself, with no one to announce it: this socket tells itself.
-      const expire = (): void => {
-        // Already out of its session's room: told once, by whoever ended it first.
-        if (!socket.rooms.has(SOCKET_ROOMS.session(session.tokenHash))) return;
+      const ownRoom = SOCKET_ROOMS.session(session.tokenHash);
+      // Out of its session's room: told once, by whoever ended it first; or gone.
+      const stillSignedIn = (): boolean => socket.connected && socket.rooms.has(ownRoom);
+      const armUntil = (expiresAt: number): void => {
+        const timer = deps.clock.schedule(() => {
+          expiryTimers.delete(timer);
+          void expire();
+        }, expiresAt - deps.clock.now());
+        expiryTimers.add(timer);
+      };
+      // The session runs out by itself, with no one to announce it: this socket tells itself,
+      // unless it slid forward meanwhile (a phone in use), and then waits for its new end.
+      const expire = async (): Promise<void> => {
+        if (!stillSignedIn()) return;
+        let current: SessionRecord | null;
+        try {
+          current = await deps.sessions.findSessionByHash({ tokenHash: session.tokenHash, kind: session.kind });
+        } catch (error) {
+          // A store that cannot answer must not sign a phone out: ask again a little later.
+          deps.logger.warn({ err: error }, "could not re-read a socket's session at its expiry");
+          if (stillSignedIn()) armUntil(deps.clock.now() + EXPIRY_RECHECK_MS);
+          return;
+        }
+        if (!stillSignedIn()) return;
+        if (current !== null) {
+          armUntil(current.expiresAt);
+          return;
+        }
         socket.emit(SOCKET_EVENTS.sessionEnded, { reason: "expired" });
         for (const room of roomsGrantedBy(session)) void socket.leave(room);
       };
-      expiryTimers.push(deps.clock.schedule(expire, session.expiresAt - deps.clock.now()));
+      armUntil(session.expiresAt);
     }
 
     const clientIp = deps.clientIpOf(socket.request);

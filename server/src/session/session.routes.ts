@@ -1,6 +1,7 @@
 import { Router } from "express";
 import { API_PATHS, type SessionKind, type SessionResponse } from "@countersign/shared";
 import { AppError } from "../app-error.js";
+import { findApprover } from "./approver-session.js";
 import { clearSessionCookie, readSessionToken } from "./session.cookies.js";
 import type { SessionService } from "./session.service.js";
 
@@ -13,8 +14,14 @@ export function sessionRoutes(deps: { sessions: SessionService; secureCookies: b
   ];
   for (const [path, kind] of routes) {
     router.get(path, async (req, res) => {
-      const token = readSessionToken(req.headers.cookie, { kind, secure: deps.secureCookies });
-      const session = await deps.sessions.findSession({ token, kind });
+      // The app asks on every open: that use keeps a phone's session alive.
+      const session =
+        kind === "approver"
+          ? await findApprover(req, deps)
+          : await deps.sessions.findSession({
+              token: readSessionToken(req.headers.cookie, { kind, secure: deps.secureCookies }),
+              kind,
+            });
       const view = session === null ? null : await deps.sessions.describeSession(session);
       if (view === null) throw new AppError("UNAUTHENTICATED", "Not signed in.");
       const body: SessionResponse = { session: view };

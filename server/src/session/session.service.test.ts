@@ -7,7 +7,7 @@ import { createFakeClock } from "../testing/fake-clock.js";
 import { DESKTOP, enrolPerson, PHONE } from "../testing/fixtures.js";
 import { hashSecret } from "../tokens.js";
 import type { SessionEnded } from "./session.events.js";
-import { createSessionService } from "./session.service.js";
+import { APPROVER_SESSION_SLIDE_INTERVAL_MS, createSessionService } from "./session.service.js";
 
 const WEEK = 7 * 24 * 3600 * 1000;
 
@@ -18,7 +18,14 @@ async function withAda() {
   const events = createEventChannel<SessionEnded>();
   const published: SessionEnded[] = [];
   events.subscribe((event) => void published.push(event));
-  const sessions = createSessionService({ store, clock, random: cryptoRandom, events, sessionTtlMs: WEEK });
+  const sessions = createSessionService({
+    store,
+    clock,
+    random: cryptoRandom,
+    events,
+    sessionTtlMs: WEEK,
+    approverSessionTtlMs: 4 * WEEK,
+  });
   const { user, passkeys } = await enrolPerson({
     store,
     clock,
@@ -163,5 +170,44 @@ describe("describeSession", () => {
       passkeyLabel: null,
       approvedWith: { passkeyLabel: "a removed passkey" },
     });
+  });
+});
+
+describe("slideSession", () => {
+  const HOUR = 3600 * 1000;
+  const phoneSession = (setup: Awaited<ReturnType<typeof withAda>>) =>
+    setup.sessions.createSession({
+      kind: "approver",
+      userId: setup.ada.id,
+      context: PHONE,
+      source: { kind: "enrolment", credentialId: "passkey-ada-1" },
+    });
+
+  it("gives a phone its own lifetime and a computer the fixed one", async () => {
+    const setup = await withAda();
+    expect((await phoneSession(setup)).record.expiresAt).toBe(setup.clock.now() + 4 * WEEK);
+    expect((await desktopSession(setup)).record.expiresAt).toBe(setup.clock.now() + WEEK);
+  });
+
+  it("moves a used phone session forward once the slide interval has passed, and not before", async () => {
+    const setup = await withAda();
+    const { record } = await phoneSession(setup);
+    setup.clock.advance(APPROVER_SESSION_SLIDE_INTERVAL_MS - 1);
+    expect(await setup.sessions.slideSession(record)).toBe(record);
+    setup.clock.advance(1);
+    const slid = await setup.sessions.slideSession(record);
+    expect(slid).toMatchObject({ lastSeenAt: setup.clock.now(), expiresAt: setup.clock.now() + 4 * WEEK });
+    expect(await setup.store.getSession(record.tokenHash)).toEqual(slid);
+  });
+
+  it("never moves a computer's session, nor brings back one that ended", async () => {
+    const setup = await withAda();
+    const desktop = await desktopSession(setup);
+    const phone = await phoneSession(setup);
+    await setup.sessions.endSessions({ sessions: [phone.record], reason: "revoked" });
+    setup.clock.advance(2 * HOUR);
+    expect(await setup.sessions.slideSession(desktop.record)).toBe(desktop.record);
+    expect(await setup.sessions.slideSession(phone.record)).toBeNull();
+    expect(await setup.store.getSession(phone.record.tokenHash)).toBeNull();
   });
 });

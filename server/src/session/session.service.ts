@@ -37,16 +37,35 @@ export interface SessionService {
    */
   endSessions(options: { sessions: SessionRecord[]; reason: SessionEndedPayload["reason"] }): Promise<SessionRecord[]>;
   describeSession(session: SessionRecord): Promise<SessionView | null>;
+  /**
+   * Keeps a phone's session alive while it is used: past the slide interval since it was last
+   * seen, its expiry moves to now + the approver TTL. Returns the session as it now stands (the
+   * same record when nothing moved), or null if it ended meanwhile. A computer's session keeps
+   * the lifetime it got at sign-in.
+   */
+  slideSession(session: SessionRecord): Promise<SessionRecord | null>;
 }
+
+/**
+ * How often a used phone session is written forward. Not on every request: an hour of drift on a
+ * lifetime of months costs nothing, a store write per request does.
+ */
+export const APPROVER_SESSION_SLIDE_INTERVAL_MS = 60 * 60_000;
 
 export function createSessionService(deps: {
   store: Store;
   clock: Clock;
   random: Random;
   events: SessionEvents;
+  /** A computer's session: fixed from sign-in. */
   sessionTtlMs: number;
+  /** A phone's session: sliding on use (DEFAULT_APPROVER_SESSION_TTL_SECONDS). */
+  approverSessionTtlMs: number;
 }): SessionService {
   const { store, clock } = deps;
+  const ttlOf = (kind: SessionKind): number => (kind === "approver" ? deps.approverSessionTtlMs : deps.sessionTtlMs);
+  // A lifetime shorter than two intervals (tests, strict deployments) would run out between slides.
+  const slideIntervalMs = Math.min(APPROVER_SESSION_SLIDE_INTERVAL_MS, deps.approverSessionTtlMs / 2);
 
   function prepareSession(options: {
     kind: SessionKind;
@@ -65,9 +84,10 @@ export function createSessionService(deps: {
         userId: options.userId,
         createdAt: now,
         lastSeenAt: now,
-        expiresAt: now + deps.sessionTtlMs,
+        expiresAt: now + ttlOf(options.kind),
         context: options.context,
         source: options.source,
+        pushSubscription: null,
       },
     };
   }
@@ -113,6 +133,16 @@ export function createSessionService(deps: {
       return ended ?? null;
     },
     endSessions,
+    async slideSession(session) {
+      const now = clock.now();
+      if (session.kind !== "approver" || now - session.lastSeenAt < slideIntervalMs) return session;
+      // Forward only, and never reviving one that ended: a revoke racing this use still wins.
+      return store.touchSession({
+        tokenHash: session.tokenHash,
+        lastSeenAt: now,
+        expiresAt: now + ttlOf(session.kind),
+      });
+    },
     async describeSession(session) {
       const user = await store.getUser(session.userId);
       if (user === null) return null;

@@ -232,6 +232,21 @@ export function createMemoryStore(options: { clock: Clock }): Store {
         .sort((a, b) => a.createdAt - b.createdAt)
         .map((session) => copy(session));
     },
+    async touchSession({ tokenHash, lastSeenAt, expiresAt }) {
+      const session = liveSession(tokenHash);
+      if (session === undefined) return null;
+      session.lastSeenAt = Math.max(session.lastSeenAt, lastSeenAt);
+      session.expiresAt = Math.max(session.expiresAt, expiresAt);
+      return copy(session);
+    },
+    async setSessionPushSubscription({ tokenHash, subscription, ifEndpoint }) {
+      const session = liveSession(tokenHash);
+      if (session === undefined) return null;
+      if (ifEndpoint === undefined || session.pushSubscription?.endpoint === ifEndpoint) {
+        session.pushSubscription = subscription === null ? null : copy(subscription);
+      }
+      return copy(session);
+    },
 
     async swapPendingPush({ userId, source, loginRequestId, until, delivered }) {
       const pending = livePushes(userId);

@@ -132,6 +132,16 @@ const SCRIPTS = {
       if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
       return 1`,
   },
+  replaceSession: {
+    keys: 1, // session
+    // ARGV: the JSON read, the JSON to write, ttl ms. A compare-and-set on the whole value: it
+    // writes only if nobody changed or deleted the session since it was read (so an ended
+    // session is never brought back). Returns 1 if written, 0 if not.
+    lua: `
+      if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+      redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+      return 1`,
+  },
   joinCeremonyGroup: {
     keys: 1, // ceremonyGroup
     // ARGV: now, maxLive, ceremony id, expiresAt, ttl ms. Returns 1 if it joined, 0 if full.

@@ -119,6 +119,32 @@ export function createRedisStore(options: { redis: Redis | Cluster; clock: Clock
       redis.set(keys.session(session.tokenHash), JSON.stringify(session), "PX", ttl),
     ]);
   };
+  /**
+   * Changes a live session with a compare-and-set on its JSON, read again and retried when
+   * someone else wrote in between; null if it has ended. `change` returns the session itself
+   * when there is nothing to write.
+   */
+  const updateSession = async (
+    tokenHash: string,
+    change: (session: SessionRecord) => SessionRecord,
+  ): Promise<SessionRecord | null> => {
+    for (let attempt = 0; attempt < 20; attempt += 1) {
+      const raw = await redis.get(keys.session(tokenHash));
+      const session = liveSession(raw);
+      if (raw === null || session === null) return null;
+      const next = change(session);
+      if (next === session) return session;
+      const ttl = ttlUntil(next.expiresAt);
+      const written = await scripts.replaceSession([keys.session(tokenHash)], [raw, JSON.stringify(next), ttl]);
+      if (written !== 1) continue;
+      // The person's index must live as long as this session now does.
+      if (next.expiresAt > session.expiresAt) {
+        await scripts.indexSession([keys.userSessions(next.userId)], [tokenHash, ttl]);
+      }
+      return next;
+    }
+    throw new Error("A session kept changing while it was being updated.");
+  };
   const forgetSession = async (session: SessionRecord): Promise<void> => {
     await Promise.all([
       redis.del(keys.session(session.tokenHash)),
@@ -325,6 +351,24 @@ export function createRedisStore(options: { redis: Redis | Cluster; clock: Clock
       // Sessions end by TTL without telling anyone; their index entries go here.
       if (ended.length > 0) await redis.srem(keys.userSessions(userId), ...ended);
       return sessions.sort((a, b) => a.createdAt - b.createdAt);
+    },
+    async touchSession({ tokenHash, lastSeenAt, expiresAt }) {
+      return updateSession(tokenHash, (session) =>
+        lastSeenAt <= session.lastSeenAt && expiresAt <= session.expiresAt
+          ? session
+          : {
+              ...session,
+              lastSeenAt: Math.max(session.lastSeenAt, lastSeenAt),
+              expiresAt: Math.max(session.expiresAt, expiresAt),
+            },
+      );
+    },
+    async setSessionPushSubscription({ tokenHash, subscription, ifEndpoint }) {
+      return updateSession(tokenHash, (session) =>
+        ifEndpoint !== undefined && session.pushSubscription?.endpoint !== ifEndpoint
+          ? session
+          : { ...session, pushSubscription: subscription },
+      );
     },
 
     async swapPendingPush({ userId, source, loginRequestId, until, delivered }) {

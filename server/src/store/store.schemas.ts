@@ -69,6 +69,7 @@ export const ceremonyRecordSchema = z.intersection(
     }),
     z.object({ kind: z.literal("approval"), loginRequestId: z.string() }),
     z.object({ kind: z.literal("passkey_sign_in") }),
+    z.object({ kind: z.literal("approver_sign_in") }),
     z.object({ kind: z.literal("enrolment_link"), userId: z.string() }),
   ]),
 ) satisfies z.ZodType<CeremonyRecord>;
@@ -93,7 +94,13 @@ export const loginRequestRecordSchema = z.object({
   redeemBy: z.number().nullable(),
   denyReason: denyReasonSchema.nullable(),
   push: z
-    .object({ userId: z.string(), matchNumber: z.number().int().nullable(), choices: z.array(z.number().int()) })
+    .object({
+      userId: z.string(),
+      matchNumber: z.number().int().nullable(),
+      choices: z.array(z.number().int()),
+      // Written before notifications: it was announced, as far as anyone can tell now.
+      delivered: z.boolean().default(true),
+    })
     .nullable(),
   // Records written before apps could be named have no such field: they were for Countersign.
   app: z
@@ -137,6 +144,15 @@ export const sessionRecordSchema = z.object({
     z.object({ kind: z.literal("enrolment"), credentialId: z.string() }),
     z.object({ kind: z.literal("passkey"), credentialId: z.string() }),
   ]),
+  // Sessions written before Web Push have none.
+  pushSubscription: z
+    .object({
+      endpoint: z.string(),
+      keys: z.object({ p256dh: z.string(), auth: z.string() }),
+      createdAt: z.number(),
+    })
+    .nullable()
+    .default(null),
 }) satisfies z.ZodType<SessionRecord>;
 
 export const activityRecordSchema = z.object({

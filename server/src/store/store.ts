@@ -3,6 +3,7 @@ import type {
   CeremonyRecord,
   CredentialRecord,
   LoginRequestRecord,
+  PushSubscriptionRecord,
   SessionRecord,
   UserRecord,
 } from "./store.types.js";
@@ -84,6 +85,22 @@ export interface Store {
   deleteSession(tokenHash: string): Promise<SessionRecord | null>;
   /** The user's live sessions, of every kind, oldest first. */
   listSessions(userId: string): Promise<SessionRecord[]>;
+  /**
+   * Records a use of a live session: `lastSeenAt` and `expiresAt` move to the given times, each
+   * only forward (a sliding lifetime). Returns the session as stored now, or null if it has
+   * ended: an ended session is never brought back.
+   */
+  touchSession(options: { tokenHash: string; lastSeenAt: number; expiresAt: number }): Promise<SessionRecord | null>;
+  /**
+   * Sets (or with null, clears) a live session's push subscription. With `ifEndpoint`, only if
+   * the stored subscription still has that endpoint (a push service said it is gone; a newer
+   * one must not be cleared). Returns the session as stored now, or null if it has ended.
+   */
+  setSessionPushSubscription(options: {
+    tokenHash: string;
+    subscription: PushSubscriptionRecord | null;
+    ifEndpoint?: string;
+  }): Promise<SessionRecord | null>;
 
   /**
    * Makes `loginRequestId` the user's one pending push request from `source` until `until`, and

@@ -54,7 +54,10 @@ export type CeremonyRecord = {
       webauthnUserId: string;
     }
   | { kind: "approval"; loginRequestId: string }
+  /** Signing in on a computer with a passkey alone. */
   | { kind: "passkey_sign_in" }
+  /** A phone signing in again with the passkey it holds; kept apart so neither finishes the other. */
+  | { kind: "approver_sign_in" }
   /** A second-phone enrolment link; its id is the SHA-256 of the link's token. */
   | { kind: "enrolment_link"; userId: string }
 );
@@ -125,6 +128,11 @@ export interface PushDetails {
   matchNumber: number | null;
   /** The three numbers the phone offers, the right one among them. */
   choices: number[];
+  /**
+   * Whether it reached the person's phones: false when held back (pushes paused, or over a
+   * limit), so that nothing about it (not even closing its notification) wakes a phone.
+   */
+  delivered: boolean;
 }
 
 export interface SessionRecord {
@@ -140,6 +148,20 @@ export interface SessionRecord {
   context: ClientContext;
   /** How the session came to be; kept here because the login request is forgotten soon. */
   source: SessionSource;
+  /**
+   * Where the push service delivers this phone's notifications (Web Push), approver sessions
+   * only. Kept on the session so that whatever ends the session ends its notifications too.
+   */
+  pushSubscription: PushSubscriptionRecord | null;
+}
+
+/** A browser's push subscription (W3C Push API), as the server needs it to send. */
+export interface PushSubscriptionRecord {
+  /** The push service's URL for this subscription; a capability, never logged. */
+  endpoint: string;
+  /** The browser's P-256 public key (base64url) and auth secret (base64url), for RFC 8291. */
+  keys: { p256dh: string; auth: string };
+  createdAt: number;
 }
 
 export type SessionSource =

@@ -26,6 +26,7 @@ import {
   createLoginBodySchema,
   redeemBodySchema,
   passkeySignInVerifyBodySchema,
+  pushSubscriptionBodySchema,
   pushApproveBodySchema,
   pushDenyBodySchema,
   pushLoginBodySchema,
@@ -55,7 +56,7 @@ const SAMPLE_DESKTOP_KEY = (await newDesktopKey()).publicKey;
 interface Schema {
   safeParse(input: unknown): { success: boolean };
 }
-type Method = "GET" | "POST" | "DELETE";
+type Method = "GET" | "POST" | "PUT" | "DELETE";
 interface RouteSpec {
   methods: readonly Method[];
   /** The schema the route parses its body with; null if it reads no body. */
@@ -110,6 +111,11 @@ const ROUTES = {
   approverPasskey: { methods: ["DELETE"], body: null, id: "opaque" },
   approverApps: { methods: ["GET"], body: null },
   approverApp: { methods: ["DELETE"], body: null, id: "client" },
+  approverSignInOptions: { methods: ["POST"], body: null },
+  approverSignInVerify: { methods: ["POST"], body: passkeySignInVerifyBodySchema },
+  approverSignOutComputers: { methods: ["POST"], body: null },
+  approverPushKey: { methods: ["GET"], body: null },
+  approverPushSubscription: { methods: ["PUT", "GET", "DELETE"], body: pushSubscriptionBodySchema },
 } satisfies Record<keyof typeof API_PATHS, RouteSpec>;
 
 type Route = keyof typeof API_PATHS;
@@ -245,7 +251,7 @@ function transportArb(endpoint: Endpoint): fc.Arbitrary<Transport> {
         : { headers: JSON_TYPE, body: big, expected: "PAYLOAD_TOO_LARGE" };
     }),
   ];
-  if (endpoint.method === "POST") {
+  if (endpoint.method === "POST" || endpoint.method === "PUT") {
     faults.push(
       fc
         .constantFrom(
@@ -662,7 +668,10 @@ describe("fuzzed malformed input never gets a 5xx, a crash or a change of state"
   });
 
   it("refuses every body its route's schema refuses, with 400", async () => {
-    const withBodies = ENDPOINTS.filter((endpoint) => specOf(endpoint).body !== null);
+    // A route's body schema is its POST's or PUT's: its GET and DELETE read no body.
+    const withBodies = ENDPOINTS.filter(
+      (endpoint) => specOf(endpoint).body !== null && (endpoint.method === "POST" || endpoint.method === "PUT"),
+    );
     const caseArb = fc.record({
       endpoint: fc.constantFrom(...withBodies),
       body: bodyArb,

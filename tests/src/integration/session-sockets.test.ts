@@ -18,7 +18,13 @@ let deployment: Deployment;
 let phones: TwoPhones;
 
 beforeEach(async () => {
-  server = await startTestServer({ env: { SESSION_TTL_SECONDS: String(SESSION_TTL_SECONDS) } });
+  // Phones have their own lifetime (APPROVER_SESSION_TTL_SECONDS); here both are an hour.
+  server = await startTestServer({
+    env: {
+      SESSION_TTL_SECONDS: String(SESSION_TTL_SECONDS),
+      APPROVER_SESSION_TTL_SECONDS: String(SESSION_TTL_SECONDS),
+    },
+  });
   deployment = { origin: server.origin, socketUrl: server.origin, httpUrl: server.origin };
 });
 

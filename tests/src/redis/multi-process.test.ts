@@ -4,9 +4,16 @@ import { connect, type Socket } from "node:net";
 import path from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { API_PATHS, type ErrorResponse, type OpenApprovalResponse } from "@countersign/shared";
+import {
+  API_PATHS,
+  type CreatePushLoginResponse,
+  type ErrorResponse,
+  type OpenApprovalResponse,
+  type PushKeyResponse,
+} from "@countersign/shared";
 import { approveOpened, createLogin, enrolPhone, openFromQr, qrLinkOf } from "../support/flows.js";
 import { DESKTOP_UA, HttpClient, PHONE_UA } from "../support/http-client.js";
+import { startPushEndpoint } from "../support/push-endpoint.js";
 import { redisServerAvailable, startRedisServer, type RedisServer } from "../support/redis-server.js";
 import { startServerProcess, type ServerProcess } from "../support/server-process.js";
 import { DesktopSocket } from "../support/socket-client.js";
@@ -202,6 +209,60 @@ describe.skipIf(!redisServerAvailable())("several server processes sharing one R
     });
     expect(redeemed.status).toBe(200);
     await socket.waitForStatus("redeemed");
+  });
+
+  it("web push: a phone subscribed on A gets one notification for a push made on B, under the key both share", async () => {
+    const pushService = await startPushEndpoint();
+    try {
+      // A prefix of its own: the key pair is made here, by whichever process claims it first.
+      const env = {
+        REDIS_URL: redis.url,
+        PUBLIC_ORIGIN: ORIGIN,
+        REDIS_KEY_PREFIX: "mp-push:",
+        WEB_PUSH_DEV_LOOPBACK: "true",
+      };
+      const [a, b] = await Promise.all([startServerProcess({ env }), startServerProcess({ env })]);
+      processes.push(a, b);
+      const [keyOnA, keyOnB] = await Promise.all(
+        [a, b].map((server) => client(server, PHONE_UA).get<PushKeyResponse>(API_PATHS.approverPushKey)),
+      );
+      expect([keyOnA!.status, keyOnB!.status]).toEqual([200, 200]);
+      expect(keyOnB!.body.publicKey).toBe(keyOnA!.body.publicKey);
+
+      const phoneOnA = client(a, PHONE_UA);
+      await enrolPhone(phoneOnA, new SoftAuthenticator({ origin: ORIGIN }), { username: "ring", displayName: "Ring" });
+      const subscription = pushService.subscribe("phone");
+      const subscribed = await phoneOnA.request("PUT", API_PATHS.approverPushSubscription, { json: subscription.json });
+      expect(subscribed.status).toBe(204);
+
+      const pushed = await client(b, DESKTOP_UA).post<CreatePushLoginResponse>(API_PATHS.pushLogins, {
+        username: "ring",
+      });
+      expect(pushed.status).toBe(201);
+      const { id } = pushed.body.login;
+      const request = await pushService.waitFor("the request", (got) => got.message.id === id);
+      expect(request.headers.authorization).toMatch(new RegExp(`, k=${keyOnA!.body.publicKey}$`));
+
+      // Cancelled on A: A alone hears that change, and sends the "resolved".
+      const cancelled = await client(a, DESKTOP_UA).post(API_PATHS.loginCancel(id), {
+        desktopSecret: pushed.body.desktopSecret,
+      });
+      expect(cancelled.status).toBe(200);
+      await pushService.waitFor("the resolution", (got) => got.message.id === id && got.message.kind === "resolved");
+      // A marker: anything either process sent for the first request arrived before the next one.
+      const next = await client(a, DESKTOP_UA).post<CreatePushLoginResponse>(API_PATHS.pushLogins, {
+        username: "ring",
+      });
+      expect(next.status).toBe(201);
+      await pushService.waitFor("the next request", (got) => got.message.id === next.body.login.id);
+      expect(pushService.received.map((got) => [got.message.kind, got.message.id])).toEqual([
+        ["request", id],
+        ["resolved", id],
+        ["request", next.body.login.id],
+      ]);
+    } finally {
+      await pushService.close();
+    }
   });
 });
 

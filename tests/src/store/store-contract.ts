@@ -342,6 +342,81 @@ export function describeStoreContract(name: string, make: (clock: FakeClock) => 
         await advance(3_600_000);
         expect(await store.getSession("s1")).toBeNull();
       });
+
+      it("slides a session's lifetime forward only, and keeps it listed for as long", async () => {
+        await store.createSession(session("s1", { kind: "approver" }));
+        const touched = await store.touchSession({
+          tokenHash: "s1",
+          lastSeenAt: T0 + 1_000,
+          expiresAt: T0 + 7_200_000,
+        });
+        expect(touched).toMatchObject({ lastSeenAt: T0 + 1_000, expiresAt: T0 + 7_200_000 });
+        // An older use arriving late moves nothing back.
+        expect(await store.touchSession({ tokenHash: "s1", lastSeenAt: T0 + 500, expiresAt: T0 + 10 })).toMatchObject({
+          lastSeenAt: T0 + 1_000,
+          expiresAt: T0 + 7_200_000,
+        });
+        // Past its first lifetime, it is still there, and still listed.
+        await advance(3_600_000 + 1);
+        expect(await store.getSession("s1")).toMatchObject({ expiresAt: T0 + 7_200_000 });
+        expect((await store.listSessions("u1")).map((item) => item.tokenHash)).toEqual(["s1"]);
+        await advance(3_600_000);
+        expect(await store.getSession("s1")).toBeNull();
+      });
+
+      it("never brings an ended session back", async () => {
+        await store.createSession(session("s1"));
+        await store.deleteSession("s1");
+        expect(await store.touchSession({ tokenHash: "s1", lastSeenAt: T0 + 1, expiresAt: T0 + 7_200_000 })).toBeNull();
+        const subscription = { endpoint: "https://push.example/1", keys: { p256dh: "k", auth: "a" }, createdAt: T0 };
+        expect(await store.setSessionPushSubscription({ tokenHash: "s1", subscription })).toBeNull();
+        expect(await store.getSession("s1")).toBeNull();
+        await store.createSession(session("s2", { expiresAt: T0 + 10 }));
+        await advance(10);
+        expect(
+          await store.touchSession({ tokenHash: "s2", lastSeenAt: T0 + 10, expiresAt: T0 + 7_200_000 }),
+        ).toBeNull();
+        expect(await store.getSession("s2")).toBeNull();
+      });
+
+      it("keeps a push subscription with its session, and clears it only if it is still the one named", async () => {
+        await store.createSession(session("s1", { kind: "approver" }));
+        const first = { endpoint: "https://push.example/1", keys: { p256dh: "k1", auth: "a1" }, createdAt: T0 };
+        const second = { endpoint: "https://push.example/2", keys: { p256dh: "k2", auth: "a2" }, createdAt: T0 + 1 };
+        expect(await store.setSessionPushSubscription({ tokenHash: "s1", subscription: first })).toMatchObject({
+          pushSubscription: first,
+        });
+        expect((await store.listSessions("u1"))[0]?.pushSubscription).toEqual(first);
+        await store.setSessionPushSubscription({ tokenHash: "s1", subscription: second });
+        // A push service reporting the first one gone must not clear its replacement.
+        await store.setSessionPushSubscription({
+          tokenHash: "s1",
+          subscription: null,
+          ifEndpoint: first.endpoint,
+        });
+        expect((await store.getSession("s1"))?.pushSubscription).toEqual(second);
+        await store.setSessionPushSubscription({ tokenHash: "s1", subscription: null, ifEndpoint: second.endpoint });
+        expect((await store.getSession("s1"))?.pushSubscription).toBeNull();
+        // Touching keeps what is there.
+        await store.setSessionPushSubscription({ tokenHash: "s1", subscription: first });
+        await store.touchSession({ tokenHash: "s1", lastSeenAt: T0 + 5, expiresAt: T0 + 7_200_000 });
+        expect((await store.getSession("s1"))?.pushSubscription).toEqual(first);
+      });
+
+      it("loses no change when a touch and a subscription race", async () => {
+        await store.createSession(session("s1", { kind: "approver" }));
+        const subscription = { endpoint: "https://push.example/1", keys: { p256dh: "k", auth: "a" }, createdAt: T0 };
+        await Promise.all([
+          store.touchSession({ tokenHash: "s1", lastSeenAt: T0 + 5, expiresAt: T0 + 7_200_000 }),
+          store.setSessionPushSubscription({ tokenHash: "s1", subscription }),
+          store.touchSession({ tokenHash: "s1", lastSeenAt: T0 + 6, expiresAt: T0 + 7_000_000 }),
+        ]);
+        expect(await store.getSession("s1")).toMatchObject({
+          lastSeenAt: T0 + 6,
+          expiresAt: T0 + 7_200_000,
+          pushSubscription: subscription,
+        });
+      });
     });
 
     describe("push requests", () => {

@@ -72,6 +72,7 @@ export function session(tokenHash: string, overrides: Partial<SessionRecord> = {
     expiresAt: T0 + 3_600_000,
     context,
     source: { kind: "enrolment", credentialId: "c1" },
+    pushSubscription: null,
     ...overrides,
   };
 }

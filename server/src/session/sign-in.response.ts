@@ -1,24 +1,29 @@
 import type { Request, Response } from "express";
-import type { SessionResponse } from "@countersign/shared";
+import type { SessionKind, SessionResponse } from "@countersign/shared";
 import { AppError } from "../app-error.js";
 import type { Clock } from "../clock.js";
 import { readSessionToken, setSessionCookie } from "./session.cookies.js";
 import type { NewSession, SessionService } from "./session.service.js";
 
 /**
- * Answers a desktop sign-in, however it happened: every sign-in gets a new session, so one
- * this browser already had ends here; then the new cookie and the session's view.
+ * Answers a sign-in, however it happened: every sign-in gets a new session, so one this browser
+ * already had (of the same kind) ends here, its pages told it was replaced; then the new cookie
+ * and the session's view.
  */
-export async function respondWithDesktopSession(
+export async function respondWithNewSession(
   req: Request,
   res: Response,
   options: { session: NewSession; sessions: SessionService; clock: Clock; secureCookies: boolean },
 ): Promise<void> {
   const { session, sessions, secureCookies } = options;
-  const previous = readSessionToken(req.headers.cookie, { kind: "desktop", secure: secureCookies });
-  if (previous !== null) await sessions.endSession({ token: previous, kind: "desktop" });
+  const kind: SessionKind = session.record.kind;
+  const previous = await sessions.findSession({
+    token: readSessionToken(req.headers.cookie, { kind, secure: secureCookies }),
+    kind,
+  });
+  if (previous !== null) await sessions.endSessions({ sessions: [previous], reason: "replaced" });
   setSessionCookie(res, {
-    kind: "desktop",
+    kind,
     secure: secureCookies,
     token: session.token,
     expiresAt: session.record.expiresAt,
