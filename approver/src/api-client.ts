@@ -12,7 +12,7 @@ export class ApiError extends Error {
 }
 
 /** JSON over fetch on this origin; every failure becomes an ApiError. */
-export async function callApi<T>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<T> {
+export async function callApi<T>(method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown): Promise<T> {
   let response: Response;
   try {
     response = await fetch(path, {

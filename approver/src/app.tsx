@@ -3,14 +3,20 @@ import {
   parseApproverDeviceFragment,
   parseApproverEnrolFragment,
   parseApproverLoginFragment,
+  parseApproverPushFragment,
   typedCodeKind,
+  type SessionView,
 } from "@countersign/shared";
 import { AccountView } from "./account-view.js";
-import { PushCard } from "./push-card.js";
+import { NotificationsOffer } from "./notifications.js";
+import { PushCard, type PushOutcome } from "./push-card.js";
+import { ReportedOutcome } from "./reported.js";
 import { ScanView } from "./scan-view.js";
+import { onWorkerMessage } from "./sw-messages.js";
 import { useInbox } from "./use-inbox.js";
 import { JoinWithLink } from "./second-phone.js";
-import { useAccount } from "./use-account.js";
+import { useAccount, type AccountProblem } from "./use-account.js";
+import { useNotifications } from "./use-notifications.js";
 import { FarAwayCheck } from "./far-away-check.js";
 import { isFarAway } from "./proximity-text.js";
 import { reviewTitle } from "./review-title.js";
@@ -27,14 +33,49 @@ function useHash(): string {
   return hash;
 }
 
+/** A tapped notification leads an open window here: the app follows without a reload. */
+function useNotificationTaps(): void {
+  useEffect(
+    () =>
+      onWorkerMessage((message) => {
+        if (message.change !== "open") return;
+        const target = new URL(message.url);
+        if (target.origin === window.location.origin) window.location.hash = target.hash;
+      }),
+    [],
+  );
+}
+
 export function App(): React.JSX.Element {
   const hash = useHash();
+  useNotificationTaps();
   const [typed, setTyped] = useState<ApprovalTarget | null>(null);
+  // Just signed in (enrolled, joined or signed in again): the moment to offer notifications.
+  const [justSignedIn, setJustSignedIn] = useState(false);
   const join = parseApproverEnrolFragment(hash);
   const request = approvalTargetOf(hash) ?? typed;
+  const pushed = parseApproverPushFragment(hash);
   let content: React.JSX.Element;
-  if (join !== null) content = <JoinWithLink token={join.token} onJoined={() => (window.location.hash = "")} />;
-  else if (request === null) content = <Home onCode={setTyped} />;
+  if (join !== null)
+    content = (
+      <JoinWithLink
+        token={join.token}
+        onJoined={() => {
+          setJustSignedIn(true);
+          window.location.hash = "";
+        }}
+      />
+    );
+  else if (request === null)
+    content = (
+      <Home
+        onCode={setTyped}
+        focusId={pushed?.id ?? null}
+        justSignedIn={justSignedIn}
+        onSignedIn={() => setJustSignedIn(true)}
+        onOfferClosed={() => setJustSignedIn(false)}
+      />
+    );
   else
     content = (
       <Review
@@ -62,33 +103,105 @@ function approvalTargetOf(hash: string): ApprovalTarget | null {
   return device === null ? null : { kind: "device", userCode: device.userCode };
 }
 
-function Home(props: { onCode: (target: ApprovalTarget) => void }): React.JSX.Element {
-  const { account, enrol, refresh } = useAccount();
-  const [problem, setProblem] = useState<string | null>(null);
-  const [scanning, setScanning] = useState(false);
+function Home(props: {
+  onCode: (target: ApprovalTarget) => void;
+  /** The request a tapped notification opened. */
+  focusId: string | null;
+  justSignedIn: boolean;
+  onSignedIn: () => void;
+  onOfferClosed: () => void;
+}): React.JSX.Element {
+  const { account, enrol, signInAgain, refresh } = useAccount();
   if (account.status === "loading") return <p>Loading…</p>;
-  if (account.status === "none") {
-    const submit = (event: FormEvent<HTMLFormElement>): void => {
-      event.preventDefault();
-      const form = new FormData(event.currentTarget);
-      void enrol({ username: String(form.get("username")), displayName: String(form.get("displayName")) }).then(
-        setProblem,
-      );
-    };
-    return (
-      <form onSubmit={submit} aria-labelledby="enrol-title">
-        <h2 id="enrol-title">Set up this phone</h2>
-        <label>
-          Username <input name="username" autoComplete="username webauthn" required />
-        </label>
-        <label>
-          Your name <input name="displayName" autoComplete="name" required />
-        </label>
-        {problem !== null && <p role="alert">{problem}</p>}
-        <button type="submit">Create passkey</button>
-      </form>
-    );
-  }
+  if (account.status === "none") return <SetUp enrol={enrol} signInAgain={signInAgain} onSignedIn={props.onSignedIn} />;
+  return (
+    <SignedInHome
+      session={account.session}
+      onCode={props.onCode}
+      focusId={props.focusId}
+      offerNotifications={props.justSignedIn}
+      onOfferClosed={props.onOfferClosed}
+      onSessionEnded={refresh}
+    />
+  );
+}
+
+/**
+ * "Set up this phone", and for a phone that already holds a passkey (signed out elsewhere, or its
+ * session lapsed), signing in again with it, offered also where a taken username is the dead end.
+ */
+function SetUp(props: {
+  enrol: (details: { username: string; displayName: string }) => Promise<AccountProblem | null>;
+  signInAgain: () => Promise<AccountProblem | null>;
+  onSignedIn: () => void;
+}): React.JSX.Element {
+  const [problem, setProblem] = useState<AccountProblem | null>(null);
+  const [busy, setBusy] = useState(false);
+  const finish = (result: AccountProblem | null): void => {
+    setBusy(false);
+    setProblem(result);
+    if (result === null) props.onSignedIn();
+  };
+  const submit = (event: FormEvent<HTMLFormElement>): void => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    setBusy(true);
+    setProblem(null);
+    void props
+      .enrol({ username: String(form.get("username")), displayName: String(form.get("displayName")) })
+      .then(finish);
+  };
+  const signIn = (): void => {
+    setBusy(true);
+    setProblem(null);
+    void props.signInAgain().then(finish);
+  };
+  const taken = problem?.code === "USERNAME_TAKEN";
+  const signInButton = (
+    <button type="button" className={taken ? undefined : "secondary"} onClick={signIn} disabled={busy}>
+      I already use Countersign on this phone
+    </button>
+  );
+  return (
+    <form onSubmit={submit} aria-labelledby="enrol-title">
+      <h2 id="enrol-title">Set up this phone</h2>
+      <label>
+        Username <input name="username" autoComplete="username webauthn" required />
+      </label>
+      <label>
+        Your name <input name="displayName" autoComplete="name" required />
+      </label>
+      {problem !== null && (
+        <div role="alert">
+          <p>
+            {taken
+              ? "This username is taken. If it is yours and this phone already has its passkey, sign in with it instead."
+              : problem.message}
+          </p>
+          {taken && signInButton}
+        </div>
+      )}
+      <div className="stack">
+        <button type="submit" disabled={busy}>
+          Create passkey
+        </button>
+        {!taken && signInButton}
+      </div>
+    </form>
+  );
+}
+
+function SignedInHome(props: {
+  session: SessionView;
+  onCode: (target: ApprovalTarget) => void;
+  focusId: string | null;
+  offerNotifications: boolean;
+  onOfferClosed: () => void;
+  onSessionEnded: () => void;
+}): React.JSX.Element {
+  const { session } = props;
+  const notifications = useNotifications({ sessionKey: `${session.user.id}:${session.createdAt}` });
+  const [scanning, setScanning] = useState(false);
   const submitCode = (event: FormEvent<HTMLFormElement>): void => {
     event.preventDefault();
     const code = String(new FormData(event.currentTarget).get("code"));
@@ -103,9 +216,10 @@ function Home(props: { onCode: (target: ApprovalTarget) => void }): React.JSX.El
   return (
     <section>
       <p>
-        Signed in as <strong>{account.session.user.displayName}</strong> ({account.session.user.username}).
+        Signed in as <strong>{session.user.displayName}</strong> ({session.user.username}).
       </p>
-      <Inbox onSessionEnded={refresh} />
+      {props.offerNotifications && <NotificationsOffer {...notifications} onClose={props.onOfferClosed} />}
+      <Inbox onSessionEnded={props.onSessionEnded} focusId={props.focusId} />
       <form onSubmit={submitCode}>
         <label>
           Code shown on the computer or device <input name="code" autoCapitalize="characters" required />
@@ -115,7 +229,7 @@ function Home(props: { onCode: (target: ApprovalTarget) => void }): React.JSX.El
       <button className="secondary scan" onClick={() => setScanning(true)}>
         Scan a QR code
       </button>
-      <AccountView session={account.session} />
+      <AccountView session={session} notifications={notifications} onSignedOut={props.onSessionEnded} />
     </section>
   );
 }
@@ -155,6 +269,14 @@ function Review(props: { target: ApprovalTarget; onDone: () => void }): React.JS
           <p role="status">Denied. Nobody was signed in.</p>
           {done}
         </section>
+      );
+    case "reported":
+      return (
+        <ReportedOutcome
+          pushesPausedUntil={state.pushesPausedUntil}
+          signedIn={account.status === "enrolled"}
+          onDone={props.onDone}
+        />
       );
     case "review": {
       const { review } = state.opened;
@@ -214,15 +336,16 @@ function Review(props: { target: ApprovalTarget; onDone: () => void }): React.JS
                 yourself right now. Never approve because someone asked you to.
               </p>
               {state.problem !== null && <p role="alert">{state.problem}</p>}
-              <div className="choices">
-                <button onClick={() => deny("not_me")} disabled={state.busy}>
-                  This wasn't me
-                </button>
-                <button onClick={() => deny("cancelled")} disabled={state.busy}>
-                  Cancel
-                </button>
+              {/* Approve and deny equally easy to reach, never alike to look at (UI.md); Cancel quiet. */}
+              <div className="stack">
                 <button onClick={() => approve()} disabled={state.busy}>
                   Approve
+                </button>
+                <button className="danger" onClick={() => deny("not_me")} disabled={state.busy}>
+                  This wasn't me
+                </button>
+                <button className="quiet" onClick={() => deny("cancelled")} disabled={state.busy}>
+                  Cancel
                 </button>
               </div>
             </>
@@ -243,15 +366,44 @@ function TimeLeft(props: { until: number }): React.JSX.Element {
   return <>{seconds > 0 ? `${seconds} s` : "expired"}</>;
 }
 
-function Inbox(props: { onSessionEnded: () => void }): React.JSX.Element | null {
-  const requests = useInbox({ onSessionEnded: props.onSessionEnded });
-  const [outcome, setOutcome] = useState<string | null>(null);
-  if (requests.length === 0 && outcome === null) return null;
+/**
+ * Waiting push requests, the one a tapped notification opened first. That one may be gone
+ * already (answered on another phone, or expired): say so, rather than show nothing.
+ */
+function Inbox(props: { onSessionEnded: () => void; focusId: string | null }): React.JSX.Element | null {
+  const { requests, loaded } = useInbox({ onSessionEnded: props.onSessionEnded });
+  const [outcome, setOutcome] = useState<PushOutcome | null>(null);
+  const { focusId } = props;
+  const leave = (): void => {
+    setOutcome(null);
+    if (window.location.hash !== "") window.location.hash = "";
+  };
+  const decided = (result: PushOutcome): void => {
+    setOutcome(result);
+    // Decided here: the link that opened it has done its job.
+    if (focusId !== null) window.location.hash = "";
+  };
+  const focusedFirst =
+    focusId === null ? requests : [...requests].sort((a, b) => Number(b.id === focusId) - Number(a.id === focusId));
+  const gone = focusId !== null && loaded && outcome === null && !requests.some((item) => item.id === focusId);
+  if (requests.length === 0 && outcome === null && !gone) return null;
   return (
     <section aria-label="Sign-in requests" aria-live="polite">
-      {outcome !== null && <p role="status">{outcome}</p>}
-      {requests.map((review) => (
-        <PushCard key={review.id} review={review} onDone={setOutcome} />
+      {outcome?.kind === "reported" ? (
+        <ReportedOutcome pushesPausedUntil={outcome.pushesPausedUntil} signedIn onDone={leave} />
+      ) : outcome !== null ? (
+        <p role="status">{outcome.text}</p>
+      ) : null}
+      {gone && (
+        <div className="outcome">
+          <p role="status">This request was already answered or has expired.</p>
+          <button className="done" onClick={leave}>
+            Done
+          </button>
+        </div>
+      )}
+      {focusedFirst.map((review) => (
+        <PushCard key={review.id} review={review} focused={review.id === focusId} onDone={decided} />
       ))}
     </section>
   );

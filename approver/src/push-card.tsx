@@ -1,6 +1,12 @@
 import { startAuthentication } from "@simplewebauthn/browser";
-import { useState } from "react";
-import { API_PATHS, type ApprovalCeremony, type PushMatchResponse, type PushReview } from "@countersign/shared";
+import { useEffect, useRef, useState } from "react";
+import {
+  API_PATHS,
+  type ApprovalCeremony,
+  type DenyResponse,
+  type PushMatchResponse,
+  type PushReview,
+} from "@countersign/shared";
 import { ApiError, callApi } from "./api-client.js";
 import { FarAwayCheck } from "./far-away-check.js";
 import { isFarAway } from "./proximity-text.js";
@@ -8,6 +14,11 @@ import { reviewTitle } from "./review-title.js";
 import { DesktopPlace, ProximityBanner } from "./where-from.js";
 
 type Step = { step: "choose" } | { step: "confirm"; approval: ApprovalCeremony };
+
+/** How a card ended: a sentence, or a report of "This wasn't me" with what the server did. */
+export type PushOutcome = { kind: "message"; text: string } | { kind: "reported"; pushesPausedUntil: number | null };
+
+const said = (text: string): PushOutcome => ({ kind: "message", text });
 
 const WARNING =
   "Only approve if you are signing in on a computer yourself right now. Never approve because someone asked you to.";
@@ -20,12 +31,23 @@ const appWarning = (app: string): string =>
  * Its outcome goes to `onDone`, not into the card: once decided, the request leaves every
  * phone's inbox (this one's too), but this phone still says what happened.
  */
-export function PushCard(props: { review: PushReview; onDone: (message: string) => void }): React.JSX.Element {
-  const { review, onDone } = props;
+export function PushCard(props: {
+  review: PushReview;
+  /** Opened from its notification: shown first, and the focus starts here. */
+  focused: boolean;
+  onDone: (outcome: PushOutcome) => void;
+}): React.JSX.Element {
+  const { review, onDone, focused } = props;
   const [state, setState] = useState<Step>({ step: "choose" });
   const [busy, setBusy] = useState(false);
+  const titleRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (!focused) return;
+    titleRef.current?.focus();
+    titleRef.current?.scrollIntoView({ block: "start" });
+  }, [focused]);
   const farAway = isFarAway(review);
-  const fail = (error: unknown): void => onDone(error instanceof ApiError ? error.message : "That did not work.");
+  const fail = (error: unknown): void => onDone(said(error instanceof ApiError ? error.message : "That did not work."));
 
   // An app's request (CIBA) has no number: the person compares the app's message, then goes on.
   const choose = (choice: number | undefined): void => {
@@ -33,7 +55,7 @@ export function PushCard(props: { review: PushReview; onDone: (message: string) 
     callApi<PushMatchResponse>("POST", API_PATHS.pushMatch(review.id), choice === undefined ? {} : { choice })
       .then((result) => {
         if (result.matched) setState({ step: "confirm", approval: result.approval });
-        else onDone("That was not the number on the computer, so the request was denied.");
+        else onDone(said("That was not the number on the computer, so the request was denied."));
       })
       .catch(fail)
       .finally(() => setBusy(false));
@@ -46,9 +68,11 @@ export function PushCard(props: { review: PushReview; onDone: (message: string) 
         const credential = await startAuthentication({ optionsJSON: approval.options as never });
         await callApi("POST", API_PATHS.pushApprove(review.id), { ceremonyId: approval.ceremonyId, credential });
         onDone(
-          review.app === null
-            ? "Approved. You can return to your computer."
-            : `Approved. ${review.app.name} can go on.`,
+          said(
+            review.app === null
+              ? "Approved. You can return to your computer."
+              : `Approved. ${review.app.name} can go on.`,
+          ),
         );
       } catch (error) {
         fail(error);
@@ -59,14 +83,24 @@ export function PushCard(props: { review: PushReview; onDone: (message: string) 
   };
 
   const deny = (reason: "not_me" | "cancelled"): void => {
-    callApi("POST", API_PATHS.pushDeny(review.id), { reason })
-      .then(() => onDone("Denied. Nobody was signed in."))
-      .catch(fail);
+    setBusy(true);
+    callApi<DenyResponse>("POST", API_PATHS.pushDeny(review.id), { reason })
+      .then((result) =>
+        onDone(
+          reason === "not_me"
+            ? { kind: "reported", pushesPausedUntil: result.pushesPausedUntil ?? null }
+            : said("Denied. Nobody was signed in."),
+        ),
+      )
+      .catch(fail)
+      .finally(() => setBusy(false));
   };
 
   return (
     <article className="push-card" aria-labelledby={`push-title-${review.id}`}>
-      <h2 id={`push-title-${review.id}`}>{reviewTitle(review)}</h2>
+      <h2 id={`push-title-${review.id}`} tabIndex={-1} ref={titleRef}>
+        {reviewTitle(review)}
+      </h2>
       {review.app?.via === "backchannel" ? (
         <p>
           Asked by {review.app.name} · {new Date(review.createdAt).toLocaleTimeString()}
@@ -124,19 +158,25 @@ export function PushCard(props: { review: PushReview; onDone: (message: string) 
           </div>
         </>
       ) : (
-        <div className="choices">
-          <button onClick={() => deny("cancelled")} disabled={busy}>
-            Cancel
-          </button>
+        // Approve and deny equally easy to reach, never alike to look at (UI.md); Cancel quiet.
+        <div className="stack">
           <button onClick={() => approve(state.approval)} disabled={busy}>
             Approve
           </button>
+          <button className="danger" onClick={() => deny("not_me")} disabled={busy}>
+            This wasn't me
+          </button>
+          <button className="quiet" onClick={() => deny("cancelled")} disabled={busy}>
+            Cancel
+          </button>
         </div>
       )}
-      {!(farAway && state.step === "choose") && (
-        <button className="secondary deny" onClick={() => deny("not_me")} disabled={busy}>
-          This wasn't me
-        </button>
+      {state.step === "choose" && !farAway && (
+        <div className="stack">
+          <button className="danger" onClick={() => deny("not_me")} disabled={busy}>
+            This wasn't me
+          </button>
+        </div>
       )}
     </article>
   );

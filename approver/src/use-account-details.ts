@@ -1,12 +1,12 @@
-import { startRegistration } from "@simplewebauthn/browser";
+import { startRegistration, WebAuthnError } from "@simplewebauthn/browser";
 import { useCallback, useEffect, useState } from "react";
 import {
   API_PATHS,
+  type AccountPasskey,
   type ActivityResponse,
   type ActivityView,
   type EnrolmentOptionsResponse,
   type PasskeysResponse,
-  type PasskeyView,
   type SessionsResponse,
   type SessionSummary,
   type SessionView,
@@ -15,17 +15,30 @@ import { ApiError, callApi } from "./api-client.js";
 
 export interface AccountDetails {
   sessions: SessionSummary[];
-  passkeys: PasskeyView[];
+  passkeys: AccountPasskey[];
   activity: ActivityView[];
+}
+
+const ALREADY_HAS_PASSKEY =
+  "This phone already has a passkey for your account, so it needs no other: it approves your sign-ins as it is. To add a passkey on another phone, use “Show a code for another phone” and scan it there.";
+
+function problemOf(error: unknown): string {
+  if (error instanceof WebAuthnError && error.code === "ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED") {
+    return ALREADY_HAS_PASSKEY;
+  }
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error && error.name === "NotAllowedError") return "No passkey was created.";
+  return "That did not work; try again.";
 }
 
 /** The signed-in person's devices, passkeys and activity, and what they can do about them. */
 export function useAccountDetails(session: SessionView): {
   details: AccountDetails | null;
   problem: string | null;
-  revokeSession: (id: string) => void;
-  removePasskey: (id: string) => void;
-  addPasskey: () => void;
+  /** Each resolves true once done. */
+  revokeSession: (id: string) => Promise<boolean>;
+  removePasskey: (id: string) => Promise<boolean>;
+  addPasskey: () => Promise<boolean>;
 } {
   const [details, setDetails] = useState<AccountDetails | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -47,13 +60,17 @@ export function useAccountDetails(session: SessionView): {
     };
   }, [generation]);
 
-  const act = useCallback((action: () => Promise<unknown>) => {
+  const act = useCallback(async (action: () => Promise<unknown>): Promise<boolean> => {
     setProblem(null);
-    action()
-      .catch((error: unknown) =>
-        setProblem(error instanceof ApiError ? error.message : "That did not work; try again."),
-      )
-      .finally(() => setGeneration((value) => value + 1));
+    try {
+      await action();
+      return true;
+    } catch (error) {
+      setProblem(problemOf(error));
+      return false;
+    } finally {
+      setGeneration((value) => value + 1);
+    }
   }, []);
 
   return {

@@ -4,6 +4,7 @@ import {
   API_PATHS,
   type ApprovalCeremony,
   type ApproveResponse,
+  type DenyResponse,
   type LoginReview,
   type OpenApprovalBody,
   type OpenApprovalResponse,
@@ -15,6 +16,8 @@ export type ApprovalState =
   | { step: "review"; opened: OpenApprovalResponse; busy: boolean; problem: string | null }
   | { step: "approved"; displayName: string; review: LoginReview }
   | { step: "denied" }
+  /** "This wasn't me": reported, with pushes to the person paused until then (null: not paused). */
+  | { step: "reported"; pushesPausedUntil: number | null }
   | { step: "failed"; message: string };
 
 const MESSAGES: Partial<Record<ApiError["code"], string>> = {
@@ -101,8 +104,14 @@ export function useApproval(target: ApprovalTarget): {
     (reason: "not_me" | "cancelled") => {
       if (state.step !== "review") return;
       const { opened } = state;
-      callApi("POST", API_PATHS.loginDeny(opened.review.id), { qrToken: opened.qrToken, reason })
-        .then(() => setState({ step: "denied" }))
+      callApi<DenyResponse>("POST", API_PATHS.loginDeny(opened.review.id), { qrToken: opened.qrToken, reason })
+        .then((result) =>
+          setState(
+            reason === "not_me"
+              ? { step: "reported", pushesPausedUntil: result.pushesPausedUntil ?? null }
+              : { step: "denied" },
+          ),
+        )
         .catch((error: unknown) => setState({ step: "failed", message: messageOf(error) }));
     },
     [state],

@@ -9,19 +9,30 @@ import {
   type ServerToClientEvents,
 } from "@countersign/shared";
 import { callApi } from "./api-client.js";
+import { onWorkerMessage } from "./sw-messages.js";
+
+export interface Inbox {
+  requests: PushReview[];
+  /** Whether the inbox has been read at least once (until then, a missing request may yet come). */
+  loaded: boolean;
+}
 
 /**
  * Push requests waiting for this person, live: the socket (signed in by the approver cookie)
  * adds and removes them, and every (re)connection reloads the inbox so nothing is missed.
  */
-export function useInbox(options: { onSessionEnded: () => void }): PushReview[] {
+export function useInbox(options: { onSessionEnded: () => void }): Inbox {
   const { onSessionEnded } = options;
   const [requests, setRequests] = useState<PushReview[]>([]);
+  const [loaded, setLoaded] = useState(false);
   useEffect(() => {
     const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io({ transports: ["websocket"] });
     const reload = (fallback?: PushReview): void => {
       callApi<InboxResponse>("GET", API_PATHS.approverInbox)
-        .then(({ requests: current }) => setRequests(current))
+        .then(({ requests: current }) => {
+          setRequests(current);
+          setLoaded(true);
+        })
         .catch(() => {
           if (fallback === undefined) return;
           setRequests((current) => [fallback, ...current.filter((item) => item.id !== fallback.id)]);
@@ -44,9 +55,14 @@ export function useInbox(options: { onSessionEnded: () => void }): PushReview[] 
       onSessionEnded();
       socket.disconnect().connect();
     });
+    // A notification arrived: the socket of an app in the background may have been asleep.
+    const stopListening = onWorkerMessage((message) => {
+      if (message.change === "shown") reload();
+    });
     return () => {
+      stopListening();
       socket.close();
     };
   }, [onSessionEnded]);
-  return requests;
+  return { requests, loaded };
 }

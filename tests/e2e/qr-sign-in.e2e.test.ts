@@ -280,7 +280,9 @@ describe.skipIf(!chromiumAvailable())("QR sign-in in a real browser", () => {
     await second.getByRole("button", { name: "Create a passkey on this phone" }).click();
     await second.getByText("Signed in as Ida").waitFor();
     // Both phones are now listed among Ida's devices.
-    await expect.poll(async () => second.getByText("This phone").count()).toBe(1);
+    await expect
+      .poll(async () => second.getByRole("region", { name: "Signed-in devices" }).getByText("This phone").count())
+      .toBe(1);
     await second.getByRole("region", { name: "Signed-in devices" }).getByRole("button", { name: "Sign out" }).waitFor();
   });
 
