@@ -32,3 +32,17 @@ export async function callApi<T>(method: "GET" | "POST" | "DELETE", path: string
   }
   return json as T;
 }
+
+/**
+ * A POST that outlives the page (fetch with keepalive), for what must still reach the server as
+ * the page goes away. Fire and forget: a page that is leaving can do nothing with the answer.
+ */
+export function postAsPageLeaves(path: string, body: unknown): void {
+  void fetch(path, {
+    method: "POST",
+    keepalive: true,
+    credentials: "same-origin",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  }).catch(() => undefined);
+}

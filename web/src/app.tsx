@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import {
   API_PATHS,
   INTERACTION_PATHS,
@@ -12,6 +12,7 @@ import {
 } from "@countersign/shared";
 import { ChangingQr } from "./changing-qr.js";
 import { useInteraction } from "./use-interaction.js";
+import { useNoAnswerYet } from "./use-no-answer-yet.js";
 import { useSignIn } from "./use-sign-in.js";
 
 /** On a phone, scanning your own screen is impossible: offer the passkey first. */
@@ -19,6 +20,10 @@ const onPhone = window.matchMedia("(pointer: coarse) and (max-width: 700px)").ma
 
 /** Set when another app sent the browser here to sign in (OpenID Connect). */
 const interactionUid = parseInteractionPath(window.location.pathname);
+
+/** The heading each screen takes the focus to when the page switches to it. */
+const HEADING_IDS = { start: "page-title", qr: "sign-in-title", push: "push-waiting-title" } as const;
+type FocusTarget = keyof typeof HEADING_IDS;
 
 export function App(): React.JSX.Element {
   return interactionUid === null ? (
@@ -106,12 +111,25 @@ function SignInPage(props: {
   pushLoginsPath: string;
   onSignedIn?: () => void;
 }): React.JSX.Element {
-  const { state, qrFrame, connected, passkeyProblem, newCode, sendToPhone, signInWithPasskey, signOut } = useSignIn({
-    reuseSession: props.reuseSession,
-    loginsPath: props.loginsPath,
-    pushLoginsPath: props.pushLoginsPath,
-  });
+  const { state, qrFrame, connected, passkeyProblem, newCode, sendToPhone, cancelPush, signInWithPasskey, signOut } =
+    useSignIn({
+      reuseSession: props.reuseSession,
+      loginsPath: props.loginsPath,
+      pushLoginsPath: props.pushLoginsPath,
+    });
   const [showQr, setShowQr] = useState(!onPhone);
+  /** Where the focus goes once that screen is shown (the request behind it may take a moment). */
+  const focusTargetRef = useRef<FocusTarget | null>(null);
+  const setFocusTarget = (target: FocusTarget): void => {
+    focusTargetRef.current = target;
+  };
+  useEffect(() => {
+    const target = focusTargetRef.current;
+    const heading = target === null ? null : document.getElementById(HEADING_IDS[target]);
+    if (heading === null) return;
+    heading.focus();
+    focusTargetRef.current = null;
+  }, [state, showQr]);
   const { onSignedIn } = props;
   const signedInNow = state.screen === "signed-in";
   useEffect(() => {
@@ -119,7 +137,9 @@ function SignInPage(props: {
   }, [signedInNow, onSignedIn]);
   return (
     <main className="page">
-      <h1>{props.title}</h1>
+      <h1 id={HEADING_IDS.start} tabIndex={-1}>
+        {props.title}
+      </h1>
       {!connected && (
         <p className="banner" role="status">
           Reconnecting…
@@ -144,7 +164,12 @@ function SignInPage(props: {
                 paused={!connected}
                 onNewCode={newCode}
               />
-              <SendToPhone onSend={sendToPhone} />
+              <SendToPhone
+                onSend={(username) => {
+                  setFocusTarget("push");
+                  sendToPhone(username);
+                }}
+              />
             </>
           ) : (
             <button className="secondary" onClick={() => setShowQr(true)}>
@@ -155,7 +180,21 @@ function SignInPage(props: {
         </>
       )}
       {state.screen === "push" && (
-        <PushWaiting username={state.username} created={state.created} login={state.login} onNewCode={newCode} />
+        <PushWaiting
+          username={state.username}
+          created={state.created}
+          login={state.login}
+          onNewCode={newCode}
+          onCancel={() => {
+            setFocusTarget("start");
+            cancelPush();
+          }}
+          onUseQr={() => {
+            setShowQr(true);
+            setFocusTarget("qr");
+            cancelPush();
+          }}
+        />
       )}
       {state.screen === "signed-in" &&
         (onSignedIn === undefined ? (
@@ -188,12 +227,19 @@ function PushWaiting(props: {
   created: CreatePushLoginResponse;
   login: LoginView;
   onNewCode: () => void;
+  /** Cancels the request and goes back to the start. */
+  onCancel: () => void;
+  /** Cancels the request and shows a QR request instead. */
+  onUseQr: () => void;
 }): React.JSX.Element {
   const { login } = props;
   const waiting = login.status === "pending" || login.status === "scanned";
+  const noAnswerYet = useNoAnswerYet({ loginId: login.id, pending: login.status === "pending" });
   return (
     <section aria-labelledby="push-waiting-title">
-      <h2 id="push-waiting-title">Check your phone</h2>
+      <h2 id={HEADING_IDS.push} tabIndex={-1}>
+        Check your phone
+      </h2>
       {/* The same words whether or not the account exists: nothing to learn from them. */}
       <p>If {props.username} uses Countersign on a phone, a sign-in request is on its way there.</p>
       {waiting && (
@@ -207,6 +253,20 @@ function PushWaiting(props: {
           ? "The wrong number was picked on the phone, so the request was denied."
           : describe(login)}
       </p>
+      {/* Always in the page, so that screen readers announce the hint when it appears. */}
+      <p className="hint" aria-live="polite">
+        {noAnswerYet && "No answer yet? Check your phone's notifications, or use the QR code instead."}
+      </p>
+      {waiting && (
+        <div className="actions">
+          <button className="secondary" onClick={props.onUseQr}>
+            Use the QR code instead
+          </button>
+          <button className="quiet" onClick={props.onCancel}>
+            Cancel
+          </button>
+        </div>
+      )}
       {!waiting && login.status !== "approved" && login.status !== "redeemed" && (
         <button onClick={props.onNewCode}>Start again</button>
       )}
@@ -238,7 +298,9 @@ function SignIn(props: {
   const waiting = login.status === "pending" || login.status === "scanned";
   return (
     <section aria-labelledby="sign-in-title">
-      <h2 id="sign-in-title">Sign in with your phone</h2>
+      <h2 id={HEADING_IDS.qr} tabIndex={-1}>
+        Sign in with your phone
+      </h2>
       {waiting && (
         <>
           {/* One per request: a new request's QR never fades in over the last one's. */}

@@ -11,11 +11,12 @@ import {
   type SessionResponse,
   type SessionView,
 } from "@countersign/shared";
-import { ApiError, callApi } from "./api-client.js";
+import { ApiError, callApi, postAsPageLeaves } from "./api-client.js";
 import { DesktopKeyError, generateDesktopKeys, signDesktopProof } from "./desktop-key.js";
 import { createIndexedDbDesktopKeyStore } from "./desktop-key.store.js";
 import { LoginSocket } from "./login-socket.js";
 import { createPendingLoginStore, type PendingLogin } from "./pending-login.js";
+import { createWaitingPushStore, type WaitingPush } from "./waiting-push.js";
 
 export type SignInState =
   | { screen: "loading" }
@@ -37,9 +38,14 @@ const messageOf = (error: unknown, fallback: string): string => {
   return fallback;
 };
 
+const targetOf = (created: { login: LoginView; desktopSecret: string }): WaitingPush => ({
+  id: created.login.id,
+  desktopSecret: created.desktopSecret,
+});
+
 /** Whatever state it is in, an abandoned request must not stay approvable. */
-function cancelLogin(created: { login: LoginView; desktopSecret: string }): void {
-  void callApi("POST", API_PATHS.loginCancel(created.login.id), { desktopSecret: created.desktopSecret }).catch(
+function cancelLogin(target: { id: string; desktopSecret: string }): void {
+  void callApi("POST", API_PATHS.loginCancel(target.id), { desktopSecret: target.desktopSecret }).catch(
     () => undefined,
   );
 }
@@ -60,6 +66,8 @@ export function useSignIn(options: {
   passkeyProblem: string | null;
   newCode: () => void;
   sendToPhone: (username: string) => void;
+  /** Cancels the waiting push (its card leaves the phones) and starts a new QR request. */
+  cancelPush: () => void;
   signInWithPasskey: () => void;
   signOut: () => void;
 } {
@@ -74,17 +82,47 @@ export function useSignIn(options: {
       now: () => Date.now(),
     }),
   );
+  const [waitingPush] = useState(() => createWaitingPushStore({ storage: sessionStorage }));
   const socketRef = useRef<LoginSocket | null>(null);
   /** The QR request this page waits on, with its key pair. */
   const followedRef = useRef<PendingLogin | null>(null);
   /** The push request this page waits on instead of the QR one. */
   const pushRef = useRef<PushedLogin | null>(null);
 
+  /** Drops the push this page waits on, if any, cancelling it so that its card leaves the phones. */
+  const abandonPush = useCallback(() => {
+    const pushed = pushRef.current;
+    pushRef.current = null;
+    if (pushed === null) return;
+    cancelLogin(targetOf(pushed.created));
+    waitingPush.forget(pushed.created.login.id);
+  }, [waitingPush]);
+
+  useEffect(() => {
+    // A push an earlier page of this tab left waiting (reloaded, or navigated away and back): the
+    // cancel it sent while leaving may not have made it, and its card would sit on the phones with
+    // a number this page no longer shows.
+    const left = waitingPush.remembered();
+    if (left !== null) {
+      cancelLogin(left);
+      waitingPush.forget(left.id);
+    }
+    // Reload, close or navigation alike. Only a push is cancelled here: a QR request is resumed
+    // after a reload on purpose (pending-login.ts), and pagehide cannot tell a reload from a close.
+    const onPageHide = (): void => {
+      const waiting = waitingPush.remembered();
+      if (waiting !== null)
+        postAsPageLeaves(API_PATHS.loginCancel(waiting.id), { desktopSecret: waiting.desktopSecret });
+    };
+    window.addEventListener("pagehide", onPageHide);
+    return () => window.removeEventListener("pagehide", onPageHide);
+  }, [waitingPush]);
+
   /** `frame`: the QR's current frame if known; the watch's acknowledgement brings it otherwise. */
   const follow = useCallback(
     (followed: PendingLogin, login: LoginView, frame: QrFrame | null) => {
       const { created, keys } = followed;
-      pushRef.current = null;
+      abandonPush();
       followedRef.current = followed;
       void pendingLogin.save(followed);
       setQrFrame(frame);
@@ -95,7 +133,7 @@ export function useSignIn(options: {
         privateKey: keys.privateKey,
       });
     },
-    [pendingLogin],
+    [abandonPush, pendingLogin],
   );
 
   const startLogin = useCallback(async () => {
@@ -113,11 +151,14 @@ export function useSignIn(options: {
     (session: SessionView) => {
       void pendingLogin.clear();
       followedRef.current = null;
+      const pushed = pushRef.current;
+      if (pushed !== null) waitingPush.forget(pushed.created.login.id);
+      pushRef.current = null;
       setState({ screen: "signed-in", session });
       // A fresh connection carries the new cookie, so this page hears if the session ends.
       socketRef.current?.reconnect();
     },
-    [pendingLogin],
+    [pendingLogin, waitingPush],
   );
 
   const redeem = useCallback(
@@ -150,6 +191,7 @@ export function useSignIn(options: {
         if (pushed !== null) {
           setState({ screen: "push", ...pushed, login });
           if (login.status === "approved") void redeem(pushed);
+          else if (isTerminalStatus(login.status)) waitingPush.forget(login.id);
           return;
         }
         const followed = followedRef.current;
@@ -182,14 +224,22 @@ export function useSignIn(options: {
         else void startLogin();
       });
     return () => socket.close();
-  }, [follow, pendingLogin, redeem, signedIn, startLogin, options.reuseSession]);
+  }, [follow, pendingLogin, redeem, signedIn, startLogin, waitingPush, options.reuseSession]);
 
   const newCode = useCallback(() => {
-    const created = followedRef.current?.created ?? pushRef.current?.created ?? null;
-    if (created !== null) cancelLogin(created);
+    const followed = followedRef.current;
+    if (followed !== null) cancelLogin(targetOf(followed.created));
+    abandonPush();
     void pendingLogin.clear();
     void startLogin();
-  }, [pendingLogin, startLogin]);
+  }, [abandonPush, pendingLogin, startLogin]);
+
+  const cancelPush = useCallback(() => {
+    abandonPush();
+    // Nothing to show until the new request exists: not the old number, which means nothing now.
+    setState({ screen: "loading" });
+    void startLogin();
+  }, [abandonPush, startLogin]);
 
   const signInWithPasskey = useCallback(() => {
     setPasskeyProblem(null);
@@ -202,7 +252,7 @@ export function useSignIn(options: {
           credential,
         });
         const followed = followedRef.current;
-        if (followed !== null) cancelLogin(followed.created);
+        if (followed !== null) cancelLogin(targetOf(followed.created));
         signedIn(session);
       } catch (error) {
         setPasskeyProblem(messageOf(error, "The passkey prompt was closed or no passkey was found."));
@@ -219,9 +269,12 @@ export function useSignIn(options: {
             username,
             desktopKey,
           });
+          // Kept first: from now on its card is on the phones, and leaving must take it away.
+          waitingPush.remember(targetOf(created));
           const abandoned = followedRef.current;
-          if (abandoned !== null) cancelLogin(abandoned.created);
+          if (abandoned !== null) cancelLogin(targetOf(abandoned.created));
           followedRef.current = null;
+          abandonPush();
           // A push request is not resumed after a reload, so its keys stay in memory only.
           void pendingLogin.clear();
           pushRef.current = { created, username, keys };
@@ -237,12 +290,12 @@ export function useSignIn(options: {
         }
       })();
     },
-    [options.pushLoginsPath, pendingLogin],
+    [abandonPush, options.pushLoginsPath, pendingLogin, waitingPush],
   );
 
   const signOut = useCallback(() => {
     void callApi("DELETE", API_PATHS.session).finally(() => void startLogin());
   }, [startLogin]);
 
-  return { state, qrFrame, connected, passkeyProblem, newCode, sendToPhone, signInWithPasskey, signOut };
+  return { state, qrFrame, connected, passkeyProblem, newCode, sendToPhone, cancelPush, signInWithPasskey, signOut };
 }
