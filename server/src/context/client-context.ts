@@ -1,11 +1,20 @@
 import Bowser from "bowser";
 import type { DeviceType } from "@countersign/shared";
+import { createBoundedCache } from "../bounded-cache.js";
 import type { ClientContext } from "../store/store.js";
 import { describePlace, type GeoLocator } from "./geo.js";
 
 const MAX_FIELD = 64;
 /** Real User-Agents are a few hundred characters; parsing more only costs time. */
 const MAX_USER_AGENT = 512;
+
+type BrowserDescription = Pick<ClientContext, "browser" | "os" | "deviceType" | "label">;
+/**
+ * One sign-in describes the same two browsers several times (create, open, approve, redeem), and
+ * a deployment sees few distinct User-Agents; parsing one is most of describing it. Bounded,
+ * since the text is the client's: at most 1,000 × 512 characters.
+ */
+const descriptions = createBoundedCache<string, BrowserDescription>({ capacity: 1_000 });
 
 /**
  * Describes a browser from its User-Agent and address, for a person to recognise ("Pixel 8 ·
@@ -25,6 +34,15 @@ export function describeClient(options: {
   if (userAgent === "") {
     return { ip, browser: null, os: null, deviceType: "unknown", label: "Unknown device · unknown browser", place };
   }
+  let description = descriptions.get(userAgent);
+  if (description === undefined) {
+    description = describeBrowser(userAgent);
+    descriptions.set(userAgent, description);
+  }
+  return { ip, ...description, place };
+}
+
+function describeBrowser(userAgent: string): BrowserDescription {
   const parsed = Bowser.parse(userAgent);
   const browser = clean(parsed.browser.name);
   const os = clean(
@@ -33,7 +51,7 @@ export function describeClient(options: {
   const model = clean(parsed.platform.model) ?? androidModel(userAgent);
   const deviceType = toDeviceType(parsed.platform.type);
   const label = `${model ?? clean(parsed.os.name) ?? "Unknown device"} · ${browser ?? "unknown browser"}`;
-  return { ip, browser, os, deviceType, label, place };
+  return { browser, os, deviceType, label };
 }
 
 /** "::ffff:10.0.0.5" is IPv4 10.0.0.5 as seen by a dual-stack socket. */

@@ -4,7 +4,24 @@ import {
   type DesktopKey,
   type DesktopProofUse,
 } from "@countersign/shared";
-import { compactVerify, importJWK } from "jose";
+import { compactVerify, importJWK, type CryptoKey } from "jose";
+import { createBoundedCache } from "../bounded-cache.js";
+
+/**
+ * Imported page keys, by their coordinates (which are the whole public key): a page proves
+ * itself to watch and again to redeem, and importing (with its on-curve check) costs as much as
+ * verifying. Only keys that imported are kept. A few thousand pages' keys are a few hundred KB.
+ */
+const importedKeys = createBoundedCache<string, CryptoKey>({ capacity: 4096 });
+
+async function importDesktopKey(key: DesktopKey): Promise<CryptoKey> {
+  const id = `${key.x}.${key.y}`;
+  const cached = importedKeys.get(id);
+  if (cached !== undefined) return cached;
+  const imported = (await importJWK({ ...key }, "ES256")) as CryptoKey;
+  importedKeys.set(id, imported);
+  return imported;
+}
 
 /**
  * Whether `proof` shows possession of the desktop page's key (DESIGN §11): a compact JWS made with
@@ -21,7 +38,7 @@ export async function verifyDesktopProof(options: {
   now: number;
 }): Promise<boolean> {
   try {
-    const key = await importJWK({ ...options.key }, "ES256");
+    const key = await importDesktopKey(options.key);
     const { payload, protectedHeader } = await compactVerify(options.proof, key, { algorithms: ["ES256"] });
     if (protectedHeader.typ !== DESKTOP_PROOF_TYP) return false;
     const claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;

@@ -112,6 +112,44 @@ describe("getForDesktop", () => {
     });
     expect(published.logins.map(({ after }) => after.status)).toEqual(["pending", "expired"]);
   });
+
+  it("answers the state read after beforeRead, so a change made while a socket joins is in the answer", async () => {
+    const { services } = createTestServices();
+    const { request, desktopSecret } = await services.logins.createLoginRequest({
+      desktopKey: DESKTOP_KEY,
+      desktop: DESKTOP,
+    });
+    const proven: number[] = [];
+    const watched = await services.logins.getForDesktop({
+      proof: await desktopProof({ id: request.id, use: "watch" }),
+      id: request.id,
+      desktopSecret,
+      beforeRead: async (current) => {
+        proven.push(current.version);
+        // Another process scans it between the proof and the join.
+        await services.logins.transitions.apply({ request: request.id, event: "scan" });
+      },
+    });
+    expect(proven).toEqual([1]);
+    expect(watched).toMatchObject({ status: "scanned", version: 2 });
+  });
+
+  it("never runs beforeRead (the join) for a page that cannot prove the request is its own", async () => {
+    const { services } = createTestServices();
+    const { request } = await services.logins.createLoginRequest({ desktopKey: DESKTOP_KEY, desktop: DESKTOP });
+    const other = await services.logins.createLoginRequest({ desktopKey: DESKTOP_KEY, desktop: DESKTOP });
+    const beforeRead = vi.fn(async () => undefined);
+    const refused = await appErrorOf(
+      services.logins.getForDesktop({
+        proof: await desktopProof({ id: request.id, use: "watch" }),
+        id: request.id,
+        desktopSecret: other.desktopSecret,
+        beforeRead,
+      }),
+    );
+    expect(refused.code).toBe("LOGIN_NOT_FOUND");
+    expect(beforeRead).not.toHaveBeenCalled();
+  });
 });
 
 describe("cancel", () => {

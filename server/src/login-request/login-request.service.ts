@@ -1,5 +1,6 @@
 import {
   DESKTOP_SECRET_BYTES,
+  isLoginExpiredAt,
   LOGIN_ID_BYTES,
   REDEEM_WINDOW_MS,
   USER_CODE_ALPHABET,
@@ -75,7 +76,17 @@ export interface LoginRequestService {
     push?: PushDetails;
   }): Promise<{ request: LoginRequestRecord; capability: string; created: boolean }>;
   /** The request, if `desktopSecret` is the one it was created with; re-arms its expiry here. */
-  getForDesktop(options: { id: string; desktopSecret: string; proof: string }): Promise<LoginRequestRecord>;
+  getForDesktop(options: {
+    id: string;
+    desktopSecret: string;
+    proof: string;
+    /**
+     * Runs once the page is proven and before its state is read (a watching socket joins the
+     * request's rooms here): a change racing it is then either in the answer or heard after it.
+     * Given, the request is read again after it; omitted (the default), the proven read is the answer.
+     */
+    beforeRead?: (proven: LoginRequestRecord) => Promise<void>;
+  }): Promise<LoginRequestRecord>;
   cancel(options: { id: string; desktopSecret: string }): Promise<LoginRequestRecord>;
   redeem(options: { id: string; desktopSecret: string; proof: string; desktop: ClientContext }): Promise<{
     request: LoginRequestRecord;
@@ -235,10 +246,22 @@ export function createLoginRequestService(deps: {
 
     currentQrFrame,
 
-    async getForDesktop({ id, desktopSecret, proof }) {
-      const request = await loadForProvenDesktop({ id, desktopSecret, proof }, "watch");
-      expiry.watch(request);
-      return (await transitions.expireIfDue(request.id)) ?? request;
+    async getForDesktop({ id, desktopSecret, proof, beforeRead }) {
+      const proven = await loadForProvenDesktop({ id, desktopSecret, proof }, "watch");
+      let request = proven;
+      if (beforeRead !== undefined) {
+        await beforeRead(proven);
+        // The secret and key never change, so this read needs no second proof: only the state moved.
+        const fresh = await store.getLoginRequest(id);
+        if (fresh === null) throw notFoundError();
+        request = fresh;
+      }
+      // Only a request whose time is up needs the write (and the re-read behind it).
+      const current = isLoginExpiredAt(request, clock.now())
+        ? ((await transitions.expireIfDue(id)) ?? request)
+        : request;
+      expiry.watch(current);
+      return current;
     },
 
     async cancel({ id, desktopSecret }) {

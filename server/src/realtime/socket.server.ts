@@ -162,12 +162,19 @@ export function registerSocketHandlers(
         await deps.rateLimits.consume({ action: "watchLogin", key: clientIp });
         // Prove first, then join, then read: an update racing the join is either in the
         // acknowledged state or arrives after it, and the client keeps the higher version. The
-        // same holds for the QR room: an end after the read takes the socket out of it.
-        const proven = await deps.logins.getForDesktop({ id, desktopSecret, proof });
-        const rooms = [SOCKET_ROOMS.login(id)];
-        if (proven.push === null) rooms.push(SOCKET_ROOMS.qrFrames(id));
-        await socket.join(rooms);
-        const login = await deps.logins.getForDesktop({ id, desktopSecret, proof });
+        // same holds for the QR room: an end after the read takes the socket out of it. One
+        // proof; the read after the join is a plain one, and cannot be skipped: a change made by
+        // another process before the join reaches this socket only through that read.
+        const login = await deps.logins.getForDesktop({
+          id,
+          desktopSecret,
+          proof,
+          beforeRead: async (proven) => {
+            const rooms = [SOCKET_ROOMS.login(id)];
+            if (proven.push === null) rooms.push(SOCKET_ROOMS.qrFrames(id));
+            await socket.join(rooms);
+          },
+        });
         return { login: toLoginView(login), qr: qrFrames.follow(login) };
       }),
     );

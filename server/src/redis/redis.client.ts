@@ -26,10 +26,15 @@ const retryDelay = (attempt: number): number => Math.min(50 * 2 ** attempt, 1_00
  * MULTI, and Lua scripts; the failed command's reply, if it ever comes, is matched to it and
  * dropped. A timed-out write may still be carried out once Redis resumes: a timeout means
  * "unknown", not "not done".
+ *
+ * Commands issued in the same tick go out as one pipeline (auto-pipelining): a sign-in's reads
+ * and writes from many requests at once cost one socket write instead of one each, and every
+ * command still gets its own answer, error and deadline.
  */
 export function createRedisClient(options: { url: string; name: string; commandTimeoutMs?: number }): Redis {
   return new Redis(options.url, {
     connectionName: `countersign:${options.name}`,
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
@@ -56,6 +61,9 @@ export function createRedisClusterClient(options: {
   const subscriber = options.role === "subscriber";
   const clusterOptions: ClusterOptions = {
     enableOfflineQueue: subscriber,
+    // No auto-pipelining (unlike createRedisClient): while a master fails over, ioredis's
+    // auto-pipelines pass a MOVED reply on as an error instead of following it, so an outage
+    // would read as a bug (500) rather than as unavailable (503).
     shardedSubscribers: subscriber,
     clusterRetryStrategy: retryDelay,
     lazyConnect: true,

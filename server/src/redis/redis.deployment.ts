@@ -119,6 +119,7 @@ function singleServerClients(options: { url: string; commandTimeoutMs: number | 
     connectionName: "countersign:sub",
     enableOfflineQueue: true,
     commandTimeout: undefined,
+    enableAutoPipelining: false,
   });
   return {
     commands,

@@ -37,7 +37,7 @@ export function createMemoryStore(options: { clock: Clock }): Store {
   const ceremonyGroups = new Map<string, Map<string, number>>();
   const pushPauses = new Map<string, number>();
 
-  const copy = structuredClone;
+  const copy = copyRecord;
 
   function liveCeremony(id: string): CeremonyRecord | undefined {
     const ceremony = ceremonies.get(id);
@@ -280,4 +280,22 @@ export function createMemoryStore(options: { clock: Clock }): Store {
       sweeper?.cancel();
     },
   };
+}
+
+/**
+ * A deep copy of a stored record. Records are plain data (objects, arrays, strings, numbers,
+ * booleans, null), which is all this copies; structuredClone handles every type and costs
+ * several times more on every read.
+ */
+function copyRecord<T>(value: T): T {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyRecord) as T;
+  const copied: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const field = copyRecord((value as Record<string, unknown>)[key]);
+    // Assigning "__proto__" would set the prototype instead of copying the field.
+    if (key === "__proto__") Object.defineProperty(copied, key, { value: field, enumerable: true, writable: true });
+    else copied[key] = field;
+  }
+  return copied as T;
 }
