@@ -14,10 +14,14 @@ import { jsonBodies, requireSameOrigin } from "./http/api-guards.js";
 import { locateClients } from "./http/client-context.middleware.js";
 import { LOCATE_NOWHERE, type GeoLocator } from "./context/geo.js";
 import { answerUnparsableRequests, createErrorHandler } from "./http/error-handler.js";
+import { prepareDrain } from "./http/drain.js";
 import { healthRoutes } from "./http/health.routes.js";
 import { rateLimitPolicies } from "./rate-limit/rate-limits.js";
 import { createMemoryRateLimits } from "./rate-limit/rate-limits.memory.js";
-import { logRequests } from "./http/request-log.js";
+import { logRequests, requestContextOf } from "./http/request-log.js";
+import { createMetricsServer, metricsRoutes } from "./observability/metrics.routes.js";
+import { createObservability } from "./observability/observability.js";
+import { auditOriginRefusals, auditSocketRefusals } from "./observability/refusals.js";
 import { securityHeaders } from "./http/security-headers.js";
 import { serveApps } from "./http/static-apps.js";
 import { loginRequestRoutes } from "./login-request/login-request.routes.js";
@@ -84,24 +88,50 @@ export interface App {
 /** Builds the whole server from its dependencies; nothing here reads the environment. */
 export function createApp(deps: AppDeps): App {
   const { config, deployment, clock, random, logger } = deps;
-  const { store } = deployment;
+  const observability = createObservability({
+    logger,
+    metricsEnabled: config.metrics.token !== null || config.metrics.port !== null,
+    openSockets: () => io.engine.clientsCount,
+  });
+  const { audit, metrics } = observability;
+  const store = observability.measure(deployment.store);
   const secureCookies = config.secureCookies;
-  const rateLimits = deployment.rateLimits ?? createMemoryRateLimits({ clock, policies: rateLimitPolicies(config) });
+  const rateLimits = observability.auditLimits(
+    deployment.rateLimits ?? createMemoryRateLimits({ clock, policies: rateLimitPolicies(config) }),
+  );
 
   const app = express();
   app.set("trust proxy", config.trustProxy);
   app.disable("x-powered-by");
+  // Express hashes every res.send body for an ETag; ours are no-store API answers that no cache
+  // revalidates. The front ends' files are served by express.static, which makes its own.
+  app.set("etag", false);
   const httpServer =
     deps.tls === undefined
       ? createHttpServer(app)
       : (createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key }, app) as unknown as HttpServer);
 
   answerUnparsableRequests(httpServer);
+  const drainable = prepareDrain({
+    httpServer,
+    // Asked only at shutdown, once everything below is built.
+    isProxy: (address) => address !== undefined && trustProxy(address, 0),
+  });
   const io = createSocketServer({ httpServer, origin: config.publicOrigin });
   if (deployment.socketAdapter !== undefined) io.adapter(deployment.socketAdapter);
   let shuttingDown = false;
   const geo = deps.geo ?? LOCATE_NOWHERE;
-  const services = createServices({ config, store, clock, random, rateLimits, sharedKey: deployment.sharedKey, geo });
+  const services = createServices({
+    config,
+    store,
+    clock,
+    random,
+    rateLimits,
+    sharedKey: deployment.sharedKey,
+    geo,
+    audit,
+    listenFirst: (events) => observability.listenFirst(events),
+  });
   const { sessions, logins, approvals, enrolment, passkeySignIn, account, push } = services;
   // Notifications for phones whose app is closed; it needs the deployment's shared values and a logger.
   const webPush = setUpWebPush({
@@ -112,6 +142,7 @@ export function createApp(deps: AppDeps): App {
     claimShared: (name, create) => deployment.claimShared(name, create),
     loginEvents: services.events.logins,
     log: logger,
+    onSent: (outcome) => observability.countWebPush(outcome),
   });
   broadcastToSockets({
     io,
@@ -119,6 +150,8 @@ export function createApp(deps: AppDeps): App {
     sessionEvents: services.events.sessions,
     pushEvents: services.events.pushes,
   });
+  // After the broadcasts: approval → desktop is timed up to the moment they left.
+  observability.listenAfterBroadcasts(services.events);
   const isStoreUnavailable = (error: unknown): boolean => deployment.isUnavailable(error);
   const trustProxy = app.get("trust proxy fn") as (address: string, hop: number) => boolean;
   registerSocketHandlers(io, {
@@ -131,6 +164,11 @@ export function createApp(deps: AppDeps): App {
     isStoreUnavailable,
     clientIpOf: (request) => proxyAddr(request, trustProxy),
     publicOrigin: config.publicOrigin,
+  });
+  auditSocketRefusals({
+    engine: io.engine,
+    audit,
+    contextOf: (request) => requestContextOf(request, { random, ip: () => proxyAddr(request, trustProxy) }),
   });
 
   /** The OpenID Provider (DESIGN §10) and the glue that settles its device and CIBA requests. */
@@ -165,13 +203,15 @@ export function createApp(deps: AppDeps): App {
 
   app.use(securityHeaders({ secureCookies }));
   app.use(locateClients({ geo }));
-  app.use(logRequests(logger));
+  app.use(logRequests({ logger, scope: observability.scope, random, metrics }));
   app.use(
     healthRoutes({
       checkStore: () => deployment.checkReady(),
       isShuttingDown: () => shuttingDown,
     }),
   );
+  const metricsToken = config.metrics.token;
+  if (metrics !== null && metricsToken !== null) app.use(metricsRoutes({ metrics, token: metricsToken }));
 
   const oidc = deps.oidc === undefined ? undefined : startOidc(deps.oidc);
   if (oidc !== undefined) app.use(oidcDeviceVerificationRoutes({ publicOrigin: config.publicOrigin }));
@@ -224,36 +264,45 @@ export function createApp(deps: AppDeps): App {
     app.use(router);
   }
   app.use((_req, _res, next) => next(new AppError("NOT_FOUND", "Not found.")));
+  app.use(auditOriginRefusals({ audit }));
   app.use(createErrorHandler({ logger, isStoreUnavailable }));
+  const metricsServer = metrics !== null && config.metrics.port !== null ? createMetricsServer({ metrics }) : null;
+
+  /** Listens on config.host; resolves with the port (0 picks a free one). */
+  const listenOn = (server: HttpServer, port: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, config.host, () => {
+        server.off("error", reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
 
   return {
     httpServer,
     io,
-    listen: () =>
-      new Promise((resolve, reject) => {
-        httpServer.once("error", reject);
-        httpServer.listen(config.port, config.host, () => {
-          httpServer.off("error", reject);
-          resolve((httpServer.address() as AddressInfo).port);
-        });
-      }),
+    listen: async () => {
+      const port = await listenOn(httpServer, config.port);
+      if (metricsServer !== null && config.metrics.port !== null) await listenOn(metricsServer, config.metrics.port);
+      return port;
+    },
     async close() {
       shuttingDown = true;
       logins.close();
+      // A scrape in flight is worth nothing to a process that is going away.
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       const graceMs = deps.shutdownGraceMs ?? 10_000;
-      // After the grace period, requests still running are cut off: shutdown has a bound.
-      const deadline = setTimeout(() => httpServer.closeAllConnections(), graceMs);
-      deadline.unref();
-      // Node closes only the connections idle when close() is called; one that finishes its
-      // request later would otherwise linger until its keep-alive timeout.
-      const idleSweeper = setInterval(() => httpServer.closeIdleConnections(), 50);
-      await new Promise<void>((resolve) => {
-        // io.close() disconnects every socket and closes the HTTP server, which stops accepting
-        // and waits for in-flight requests.
-        void io.close(() => resolve());
-        httpServer.closeIdleConnections();
-      });
-      clearInterval(idleSweeper);
+      // Stops accepting, but never closes a kept-alive connection under a proxy's request
+      // (http/drain.ts); in-flight requests finish within the grace period.
+      const drained = drainable.drain({ graceMs });
+      // Every page's socket closes now, to reconnect to another process and resynchronise there.
+      // A proxy may still open one here on a kept-alive connection: it is closed as it opens.
+      io.engine.on("connection", (socket: { close(): void }) => socket.close());
+      io.engine.close();
+      await drained;
+      // Then the adapter's subscriptions; io.close() finds the HTTP server already closed.
+      await io.close();
       // Notifications already on their way (a request's "resolved", say) go out, within the grace period.
       await new Promise<void>((resolve) => {
         const giveUp = setTimeout(resolve, graceMs);
@@ -262,7 +311,6 @@ export function createApp(deps: AppDeps): App {
           resolve();
         });
       });
-      clearTimeout(deadline);
     },
   };
 }

@@ -10,6 +10,7 @@ import { createApprovalService, type ApprovalService } from "./login-request/app
 import type { LoginRequestChanged, LoginRequestEvents } from "./login-request/login-request.events.js";
 import { createLoginRequestService, type LoginRequestService } from "./login-request/login-request.service.js";
 import { createQrTokenSigner } from "./login-request/qr-token.js";
+import { NO_AUDIT, type AuditTrail } from "./observability/audit-trail.js";
 import { createPasskeySignInService, type PasskeySignInService } from "./passkey-sign-in/passkey-sign-in.service.js";
 import { createPushLoginService, type PushLoginService, type PushRequested } from "./push-login/push-login.service.js";
 import type { Random } from "./random.js";
@@ -49,13 +50,19 @@ export function createServices(deps: {
   sharedKey: Uint8Array;
   /** Where addresses are (context/geo.ts), for how near a computer is to the phone approving it. */
   geo: GeoLocator;
+  /** Where features report security events that have no event of their own; omitted, nowhere. */
+  audit?: AuditTrail;
+  /** Called with the channels before any feature subscribes: its listeners hear each event first. */
+  listenFirst?: (events: Services["events"]) => void;
 }): Services {
   const { config, store, clock, random, rateLimits } = deps;
+  const audit = deps.audit ?? NO_AUDIT;
   const events = {
     logins: createEventChannel<LoginRequestChanged>(),
     sessions: createEventChannel<SessionEnded>(),
     pushes: createEventChannel<PushRequested>(),
   };
+  deps.listenFirst?.(events);
   const rp = { id: config.rpId, name: config.rpName, origin: config.publicOrigin };
   const qrTokens = createQrTokenSigner({ key: deps.sharedKey });
   const judge = createProximityJudge({ geo: deps.geo, policy: config.proximity });
@@ -91,9 +98,9 @@ export function createServices(deps: {
     sessions,
     logins,
     approvals,
-    enrolment: createEnrolmentService({ store, clock, random, rp, ceremonies, sessions }),
-    passkeySignIn: createPasskeySignInService({ store, clock, rp, ceremonies, sessions }),
-    account: createAccountService({ store, clock, sessions }),
+    enrolment: createEnrolmentService({ store, clock, random, rp, ceremonies, sessions, audit }),
+    passkeySignIn: createPasskeySignInService({ store, clock, rp, ceremonies, sessions, audit }),
+    account: createAccountService({ store, clock, sessions, audit }),
     push: createPushLoginService({
       store,
       clock,

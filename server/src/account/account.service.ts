@@ -1,6 +1,7 @@
 import type { AccountPasskey, ActivityView, SessionSummary } from "@countersign/shared";
 import { AppError } from "../app-error.js";
 import type { Clock } from "../clock.js";
+import { NO_AUDIT, type AuditTrail } from "../observability/audit-trail.js";
 import type { SessionService } from "../session/session.service.js";
 import type { SessionRecord, Store } from "../store/store.js";
 
@@ -21,8 +22,15 @@ export interface AccountService {
 
 const METHODS = { login_request: "qr", passkey: "passkey", enrolment: "enrolment" } as const;
 
-export function createAccountService(deps: { store: Store; clock: Clock; sessions: SessionService }): AccountService {
+export function createAccountService(deps: {
+  store: Store;
+  clock: Clock;
+  sessions: SessionService;
+  /** Where passkey removals and sign-outs are recorded; omitted, nowhere. */
+  audit?: AuditTrail;
+}): AccountService {
   const { store } = deps;
+  const audit = deps.audit ?? NO_AUDIT;
   return {
     async listSessions({ approver }) {
       const sessions = await store.listSessions(approver.userId);
@@ -83,6 +91,7 @@ export function createAccountService(deps: { store: Store; clock: Clock; session
       if (result === "last_credential") {
         throw new AppError("LAST_PASSKEY", "This is your only passkey. Add another before removing it.");
       }
+      audit.record({ event: "passkey.removed", userId: approver.userId, passkeyId });
       // A session lives no longer than the passkey that made it: removing a lost phone's
       // passkey signs that phone out, and everything it signed in, at once.
       const madeByIt = (await store.listSessions(approver.userId)).filter(
@@ -94,6 +103,7 @@ export function createAccountService(deps: { store: Store; clock: Clock; session
     async signOutComputers({ approver }) {
       const desktops = (await store.listSessions(approver.userId)).filter((session) => session.kind === "desktop");
       const ended = await deps.sessions.endSessions({ sessions: desktops, reason: "revoked" });
+      audit.record({ event: "account.computers_signed_out", userId: approver.userId, count: ended.length });
       // One line for the act, not one per computer: the person did one thing.
       if (ended.length > 0) {
         const computers = ended.length === 1 ? "1 computer" : `${ended.length} computers`;

@@ -13,6 +13,7 @@ import { hashSecret } from "../tokens.js";
 import { AppError } from "../app-error.js";
 import type { Clock } from "../clock.js";
 import { randomToken, type Random } from "../random.js";
+import { NO_AUDIT, type AuditTrail } from "../observability/audit-trail.js";
 import type { NewSession, SessionService } from "../session/session.service.js";
 import type { ClientContext, CredentialRecord, SessionRecord, Store, UserRecord } from "../store/store.js";
 import type { CeremonyService } from "../webauthn/ceremony.service.js";
@@ -43,8 +44,11 @@ export function createEnrolmentService(deps: {
   rp: RelyingParty;
   ceremonies: CeremonyService;
   sessions: SessionService;
+  /** Where each enrolment is recorded; omitted, nowhere. */
+  audit?: AuditTrail;
 }): EnrolmentService {
   const { store, clock } = deps;
+  const audit = deps.audit ?? NO_AUDIT;
 
   return {
     async createEnrolmentLink({ approver }) {
@@ -157,6 +161,11 @@ export function createEnrolmentService(deps: {
         user = owner;
         if ((await store.addCredential(credential)) === "credential_taken") throw credentialTakenError();
       }
+      audit.record(
+        ceremony.existingUserId === null
+          ? { event: "account.enrolled", userId, passkeyId: credential.id }
+          : { event: "passkey.added", userId, passkeyId: credential.id, viaLink: ceremony.viaLink },
+      );
       await store.appendActivity({
         userId,
         event: { at: now, kind: "passkey_enrolled", loginRequestId: null, context: phone, detail: credential.label },

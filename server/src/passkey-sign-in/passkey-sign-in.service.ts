@@ -1,6 +1,7 @@
 import type { AuthenticationResponse, PasskeySignInOptionsResponse, SessionKind } from "@countersign/shared";
 import { AppError } from "../app-error.js";
 import type { Clock } from "../clock.js";
+import { NO_AUDIT, type AuditTrail } from "../observability/audit-trail.js";
 import type { NewSession, SessionService } from "../session/session.service.js";
 import type { ClientContext, Store } from "../store/store.js";
 import type { CeremonyService } from "../webauthn/ceremony.service.js";
@@ -37,7 +38,10 @@ export function createPasskeySignInService(deps: {
   rp: RelyingParty;
   ceremonies: CeremonyService;
   sessions: SessionService;
+  /** Where each sign-in is recorded; omitted, nowhere. */
+  audit?: AuditTrail;
 }): PasskeySignInService {
+  const audit = deps.audit ?? NO_AUDIT;
   return {
     async start({ kind }) {
       const ceremony = await deps.ceremonies.startCeremony({ kind: CEREMONY_KIND[kind] });
@@ -58,12 +62,14 @@ export function createPasskeySignInService(deps: {
         challenge: ceremony.challenge,
         credential,
       });
-      return deps.sessions.createSession({
+      const session = await deps.sessions.createSession({
         kind,
         userId: user.id,
         context: client,
         source: { kind: "passkey", credentialId: passkey.id },
       });
+      audit.record({ event: "sign_in.passkey", userId: user.id, sessionId: session.record.id, kind });
+      return session;
     },
   };
 }

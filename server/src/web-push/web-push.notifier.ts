@@ -51,6 +51,8 @@ export function notifyPhones(deps: {
   vapidKeys: () => Promise<VapidKeys>;
   loginEvents: LoginRequestEvents;
   log: NotifierLog;
+  /** Hears how each send ended (the metrics count them); omitted, nobody. */
+  onSent?: (outcome: "delivered" | "gone" | "failed") => void;
 }): WebPushNotifier {
   const { store, clock, log } = deps;
   const inFlight = new Set<Promise<void>>();
@@ -142,6 +144,7 @@ export function notifyPhones(deps: {
       const keys = await deps.vapidKeys();
       outcomes.push(...(await Promise.all(phones.map((session) => sendTo({ ...options, session, keys })))));
     }
+    for (const outcome of outcomes) if (outcome !== "skipped") deps.onSent?.(outcome);
     const count = (outcome: Outcome): number => outcomes.filter((seen) => seen === outcome).length;
     log.debug(
       {

@@ -19,6 +19,8 @@ export function setUpWebPush(deps: {
   claimShared: (name: string, create: () => Promise<string>) => Promise<string>;
   loginEvents: LoginRequestEvents;
   log: NotifierLog;
+  /** Hears how each notification send ended; omitted, nobody. */
+  onSent?: (outcome: "delivered" | "gone" | "failed") => void;
 }): { service: WebPushService; notifier: WebPushNotifier } {
   const { config, store, clock } = deps;
   const vapidKeys = createVapidKeySource({ configured: config.vapidKeys, claimShared: deps.claimShared });
@@ -32,6 +34,7 @@ export function setUpWebPush(deps: {
       vapidKeys,
       loginEvents: deps.loginEvents,
       log: deps.log,
+      ...(deps.onSent === undefined ? {} : { onSent: deps.onSent }),
     }),
   };
 }
