@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config.js";
+import { DEFAULT_RATE_LIMITS, rateLimitPolicies } from "./rate-limit/rate-limits.js";
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -46,7 +47,38 @@ describe("loadConfig", () => {
       oidcClients: [],
       oidcLoopbackNotifications: false,
       webPush: { vapidKeys: null, subject: "mailto:countersign@localhost", loopbackEndpoints: false },
+      metrics: { token: null, port: null },
+      benchRelaxedLimits: false,
     });
+  });
+
+  it("turns metrics on only with a long token or a port of their own, and never echoes the token", () => {
+    const token = "a".repeat(24);
+    expect(loadConfig({ METRICS_TOKEN: token }).metrics).toEqual({ token, port: null });
+    expect(loadConfig({ PORT: "3000", METRICS_PORT: "9464" }).metrics).toEqual({ token: null, port: 9464 });
+    const short = "short-secret-1234";
+    const problems = problemsOf({ METRICS_TOKEN: short });
+    expect(problems.join("\n")).toMatch(/METRICS_TOKEN: expects 24–256 printable characters/);
+    expect(problems.join("\n")).not.toContain(short);
+    expect(problemsOf({ METRICS_TOKEN: `${token} with spaces` })[0]).toMatch(/METRICS_TOKEN/);
+    expect(problemsOf({ PORT: "3000", METRICS_PORT: "3000" })).toEqual([
+      "METRICS_PORT: expects a port other than PORT (3000): it is a listener of its own",
+    ]);
+    expect(problemsOf({ METRICS_PORT: "0" })[0]).toMatch(/METRICS_PORT: expects 1–65535/);
+  });
+
+  it("lifts the rate limits only when BENCH_RELAXED_LIMITS=true, and never in production", () => {
+    expect(rateLimitPolicies(loadConfig({}))).toEqual(rateLimitPolicies({ pushLimitPer10Minutes: 3 }));
+    expect(loadConfig({ BENCH_RELAXED_LIMITS: "false" }).benchRelaxedLimits).toBe(false);
+    const relaxed = rateLimitPolicies(loadConfig({ BENCH_RELAXED_LIMITS: "true", PUSH_LIMIT_PER_10_MINUTES: "5" }));
+    expect(relaxed.createLogin.points).toBeGreaterThanOrEqual(1_000_000);
+    expect(relaxed.pushToUser.points).toBeGreaterThanOrEqual(1_000_000);
+    // The poll interval is protocol (RFC 8628 §3.5), not protection: the benchmark keeps it.
+    expect(relaxed.pollAsyncGrant).toEqual(DEFAULT_RATE_LIMITS.pollAsyncGrant);
+    expect(() => loadConfig({ BENCH_RELAXED_LIMITS: "yes" })).toThrow(/BENCH_RELAXED_LIMITS: expects true or false/);
+    expect(() => loadConfig({ BENCH_RELAXED_LIMITS: "true", NODE_ENV: "production" })).toThrow(
+      /BENCH_RELAXED_LIMITS: lifts the rate limits for `npm run bench` only; expects it unset when NODE_ENV=production/,
+    );
   });
 
   it("reads Web Push settings: both VAPID keys or neither, a subject, loopback never in production", () => {

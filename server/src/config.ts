@@ -52,6 +52,17 @@ export interface Config {
   oidcLoopbackNotifications: boolean;
   /** Web Push (approver notifications when the app is closed). */
   webPush: WebPushConfig;
+  /**
+   * Prometheus metrics: off unless one is set. `token` (METRICS_TOKEN) serves GET /metrics on
+   * the app's own port to a bearer of it; `port` (METRICS_PORT) serves it without a token on a
+   * listener of its own, on HOST, for a network only the monitoring can reach.
+   */
+  metrics: { token: string | null; port: number | null };
+  /**
+   * Benchmark only (BENCH_RELAXED_LIMITS): per-IP and per-person limits so high that one load
+   * generator on loopback is never refused. Never on by default; refused in production.
+   */
+  benchRelaxedLimits: boolean;
 }
 
 export interface WebPushConfig {
@@ -198,6 +209,21 @@ const envSchema = z.object({
   WEB_PUSH_DEV_LOOPBACK: optionalText.pipe(
     z.enum(["true", "false"], { error: (issue) => `expects true or false, got "${String(issue.input)}"` }).optional(),
   ),
+  BENCH_RELAXED_LIMITS: optionalText.pipe(
+    z.enum(["true", "false"], { error: (issue) => `expects true or false, got "${String(issue.input)}"` }).optional(),
+  ),
+  // Long enough not to be guessed; printable ASCII without spaces, as an HTTP header carries it.
+  METRICS_TOKEN: optionalText.pipe(
+    z
+      .string()
+      .regex(
+        /^[\x21-\x7e]{24,256}$/,
+        "expects 24–256 printable characters without spaces, such as `openssl rand -hex 24`",
+      )
+      .optional(),
+  ),
+  // Unset (0): no listener of its own.
+  METRICS_PORT: integer({ min: 1, max: 65535, fallback: 0 }),
   NODE_ENV: optionalText,
 });
 
@@ -292,6 +318,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (values.WEB_PUSH_DEV_LOOPBACK === "true" && values.NODE_ENV === "production") {
     problems.push("WEB_PUSH_DEV_LOOPBACK: is for development and tests; expects it unset when NODE_ENV=production");
   }
+  // Without its limits a public server would store challenges and requests for anyone, unbounded.
+  if (values.BENCH_RELAXED_LIMITS === "true" && values.NODE_ENV === "production") {
+    problems.push(
+      "BENCH_RELAXED_LIMITS: lifts the rate limits for `npm run bench` only; expects it unset when NODE_ENV=production",
+    );
+  }
+  if (values.METRICS_PORT !== 0 && values.METRICS_PORT === values.PORT) {
+    problems.push(`METRICS_PORT: expects a port other than PORT (${values.PORT}): it is a listener of its own`);
+  }
   problems.push(...clients.problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -332,5 +367,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       subject: values.VAPID_SUBJECT ?? (secure ? publicOrigin : `mailto:countersign@${originHost}`),
       loopbackEndpoints: values.WEB_PUSH_DEV_LOOPBACK === "true",
     },
+    metrics: { token: values.METRICS_TOKEN ?? null, port: values.METRICS_PORT === 0 ? null : values.METRICS_PORT },
+    benchRelaxedLimits: values.BENCH_RELAXED_LIMITS === "true",
   };
 }

@@ -7,19 +7,29 @@
  *   npm run bench -- --quick              shorter (about a minute)
  *   npm run --silent bench -- --json > report.json    the JSON alone on stdout
  *   npm run bench -- --scenario push-timing --seed 42
+ *   npm run bench -- --scenario sign-in-throughput --store memory --quick
  *
- * Only the unit tests of bench/ (stats.test.ts) run in `npm test`; the benchmark itself never does.
+ * Only the unit tests of bench/ (*.test.ts) run in `npm test`; the benchmark itself never does.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, totalmem } from "node:os";
+import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { approvalLatencyScenario } from "./approval-latency.scenario.js";
+import { idleWatchersScenario } from "./idle-watchers.scenario.js";
 import { pushTimingScenario } from "./push-timing.scenario.js";
+import { signInThroughputScenario } from "./sign-in-throughput.scenario.js";
+import type { StoreKind } from "./bench-server.js";
 import type { Scenario, ScenarioResult } from "./scenario.js";
 
 /** Every scenario, in the order a full run takes them. */
-const SCENARIOS: Scenario[] = [pushTimingScenario];
+const SCENARIOS: Scenario[] = [
+  signInThroughputScenario,
+  approvalLatencyScenario,
+  idleWatchersScenario,
+  pushTimingScenario,
+];
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const DEFAULT_OUT = path.join(REPO_ROOT, "tests/artifacts/bench.json");
@@ -28,6 +38,8 @@ const USAGE = `Usage: npm run bench -- [options]
 
   --quick              a shorter run (fewer samples), for a quick look
   --scenario <name>    run only this scenario (repeatable); default: all
+  --store <store>      memory or redis (repeatable); default: both (a quick run of
+                       approval-latency and idle-watchers: memory only)
   --seed <n>           seed for request order and statistics; default: random, printed
   --json               print the JSON report on stdout, the rest on stderr (with npm run --silent)
   --out <file>         where to write the JSON report; default: tests/artifacts/bench.json
@@ -42,6 +54,7 @@ async function main(): Promise<number> {
     options: {
       quick: { type: "boolean", default: false },
       scenario: { type: "string", multiple: true },
+      store: { type: "string", multiple: true },
       seed: { type: "string" },
       json: { type: "boolean", default: false },
       out: { type: "string", default: DEFAULT_OUT },
@@ -68,6 +81,9 @@ async function main(): Promise<number> {
     values.scenario === undefined
       ? SCENARIOS
       : SCENARIOS.filter((scenario) => values.scenario!.includes(scenario.name));
+  const badStore = (values.store ?? []).find((store) => store !== "memory" && store !== "redis");
+  if (badStore !== undefined) throw new Error(`--store expects memory or redis, got "${badStore}"`);
+  const stores = values.store as StoreKind[] | undefined;
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
   if (!Number.isSafeInteger(seed)) throw new Error(`--seed expects an integer, got "${values.seed}"`);
 
@@ -77,6 +93,8 @@ async function main(): Promise<number> {
     cpu: cpus()[0]?.model ?? "unknown",
     cores: availableParallelism(),
     memoryGiB: Math.round(totalmem() / 2 ** 30),
+    // Other work on the machine lengthens latencies, and CPU times less so: the run says how busy it was.
+    loadAverageAtStart: loadavg()[0]!,
   };
   say(
     `bench: ${selected.map((scenario) => scenario.name).join(", ")}, ${values.quick ? "quick" : "full"} run, ` +
@@ -86,7 +104,7 @@ async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
   const results: ScenarioResult[] = [];
   for (const scenario of selected) {
-    const result = await scenario.run({ quick: values.quick, seed, log: (line) => say(`  ${line}`) });
+    const result = await scenario.run({ quick: values.quick, seed, stores, log: (line) => say(`  ${line}`) });
     results.push(result);
     say("");
     say(`${result.name}`);
@@ -97,12 +115,30 @@ async function main(): Promise<number> {
     }
   }
 
+  // Every budget of every scenario in one table: the figure to read first.
+  say("");
+  say("Budgets");
+  say(
+    renderTable({
+      columns: ["scenario", "figure", "budget", "measured", "result"],
+      rows: results.flatMap((result) =>
+        result.budgets.map((check) => [
+          result.name,
+          check.subject,
+          check.budget,
+          check.detail,
+          check.passed ? "PASS" : "FAIL",
+        ]),
+      ),
+    }),
+  );
+
   const failed = results.flatMap((result) => result.budgets.filter((check) => !check.passed));
   const report = {
     startedAt,
     quick: values.quick,
     seed,
-    machine,
+    machine: { ...machine, loadAverageAtEnd: loadavg()[0]! },
     passed: failed.length === 0,
     scenarios: results.map(({ name, budgets, data }) => ({ name, budgets, data })),
   };
@@ -111,6 +147,9 @@ async function main(): Promise<number> {
   writeFileSync(out, `${json}\n`);
   if (values.json) process.stdout.write(`${json}\n`);
   say("");
+  say(
+    `Load average (1 min): ${machine.loadAverageAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on ${machine.cores} cores.`,
+  );
   say(`JSON report: ${out.startsWith(`${REPO_ROOT}${path.sep}`) ? path.relative(REPO_ROOT, out) : out}`);
   say(
     failed.length === 0

@@ -2,10 +2,12 @@ import type { BudgetCheck, ScenarioResult } from "./scenario.js";
 import {
   bootstrapMedianDifference,
   mannWhitneyU,
+  permutationBaseline,
   summarise,
   thresholdClassifier,
   type Interval,
   type MannWhitneyResult,
+  type PermutationBaseline,
   type RandomSource,
   type Summary,
   type ThresholdClassifierResult,
@@ -13,11 +15,12 @@ import {
 
 /**
  * The budgets (issue: push sign-in must not tell existing from unknown names by response time).
- * The probe that found the leak classified single samples; 60% leaves room for noise at these
- * sample counts while failing anything near its 82% (Redis) or 59% (memory).
+ * The probe that found the leak classified single samples (82% with Redis, 59% with memory); a
+ * single sample may tell them apart no better than the same classifier does with the labels
+ * shuffled (the 95th percentile of that, so chance alone rarely fails a run) plus 3 points (issue 14).
  */
 export const PUSH_TIMING_BUDGETS = {
-  maxHeldOutAccuracy: 0.6,
+  maxAccuracyAboveBaseline: 0.03,
   /** A median shift fails only if it is both this significant and this large. */
   minSignificantP: 0.001,
   maxMedianDifferenceMs: 0.2,
@@ -78,6 +81,7 @@ export interface ComparisonAnalysis {
   medianDifferenceMs: Interval;
   mannWhitney: MannWhitneyResult;
   classifier: ThresholdClassifierResult;
+  baseline: Omit<PermutationBaseline, "accuracies">;
   budgets: BudgetCheck[];
 }
 
@@ -93,7 +97,9 @@ export function analyseComparison(options: {
   const medianDifferenceMs = bootstrapMedianDifference({ a: existing, b: unknown, random });
   const mannWhitney = mannWhitneyU(existing, unknown);
   const classifier = thresholdClassifier({ positives: existing, negatives: unknown, random });
-  const { maxHeldOutAccuracy, minSignificantP, maxMedianDifferenceMs } = PUSH_TIMING_BUDGETS;
+  const { mean, p95 } = permutationBaseline({ positives: existing, negatives: unknown, random });
+  const { maxAccuracyAboveBaseline, minSignificantP, maxMedianDifferenceMs } = PUSH_TIMING_BUDGETS;
+  const maxAccuracy = p95 + maxAccuracyAboveBaseline;
   const shiftTooLarge =
     mannWhitney.p < minSignificantP && Math.abs(medianDifferenceMs.estimate) > maxMedianDifferenceMs;
   const subject = `${options.store}, ${comparison.name}`;
@@ -106,13 +112,14 @@ export function analyseComparison(options: {
     medianDifferenceMs,
     mannWhitney,
     classifier,
+    baseline: { mean, p95 },
     budgets: comparison.budgeted
       ? [
           {
-            budget: `held-out single-sample accuracy ≤ ${percent(maxHeldOutAccuracy)}`,
+            budget: `held-out single-sample accuracy ≤ permutation baseline + ${maxAccuracyAboveBaseline * 100} points`,
             subject,
-            passed: classifier.heldOutAccuracy <= maxHeldOutAccuracy,
-            detail: `accuracy ${percent(classifier.heldOutAccuracy)}`,
+            passed: classifier.heldOutAccuracy <= maxAccuracy,
+            detail: `accuracy ${percent(classifier.heldOutAccuracy)}, baseline p95 ${percent(p95)} (mean ${percent(mean)})`,
           },
           {
             budget: `no median shift with p < ${minSignificantP} and |Δ| > ${maxMedianDifferenceMs} ms`,
@@ -141,6 +148,7 @@ export function pushTimingTable(
       "MW p",
       "P(exist slower)",
       "accuracy",
+      "baseline p95",
     ],
     rows: stores.flatMap(({ store, comparisons }) =>
       comparisons.map((analysis) => [
@@ -155,6 +163,7 @@ export function pushTimingTable(
         pValue(analysis.mannWhitney.p),
         analysis.mannWhitney.probabilityAGreater.toFixed(3),
         percent(analysis.classifier.heldOutAccuracy),
+        percent(analysis.baseline.p95),
       ]),
     ),
   };

@@ -1,3 +1,5 @@
+import type { StoreKind } from "./bench-server.js";
+
 /** What the runner (bench.ts) knows about a scenario; each `*.scenario.ts` exports one. */
 export interface Scenario {
   /** What `--scenario` selects it by, e.g. "push-timing". */
@@ -12,6 +14,8 @@ export interface ScenarioOptions {
   quick: boolean;
   /** Seeds every random choice the scenario makes about order and statistics. */
   seed: number;
+  /** Only these stores (--store); undefined: the scenario's own choice. */
+  stores: StoreKind[] | undefined;
   /** Progress for the person watching; not part of the result. */
   log: (line: string) => void;
 }

@@ -4,6 +4,7 @@ import {
   mannWhitneyU,
   median,
   normalUpperTail,
+  permutationBaseline,
   quantileOfSorted,
   seededRandom,
   shuffled,
@@ -191,5 +192,28 @@ describe("thresholdClassifier", () => {
     expect(() => thresholdClassifier({ positives: [1], negatives: [1, 2], random: seededRandom(1) })).toThrow(
       /at least 2 samples per group to split, got 1 and 2/,
     );
+  });
+});
+
+describe("permutationBaseline", () => {
+  it("scores shuffled labels near chance, whatever the real groups' difference", () => {
+    const positives = normalSamples({ count: 500, mean: 2, sd: 0.3, seed: 11 });
+    const negatives = normalSamples({ count: 500, mean: 1, sd: 0.3, seed: 12 });
+    const baseline = permutationBaseline({ positives, negatives, random: seededRandom(13), permutations: 50 });
+    expect(baseline.accuracies).toHaveLength(50);
+    expect(baseline.mean).toBeGreaterThan(0.46);
+    expect(baseline.mean).toBeLessThan(0.54);
+    expect(baseline.p95).toBeGreaterThanOrEqual(baseline.mean);
+    expect(baseline.p95).toBeLessThan(0.58);
+    // The real labels, by contrast, separate almost perfectly.
+    expect(thresholdClassifier({ positives, negatives, random: seededRandom(14) }).heldOutAccuracy).toBeGreaterThan(
+      0.9,
+    );
+  });
+
+  it("refuses a number of permutations that is not a positive integer", () => {
+    expect(() =>
+      permutationBaseline({ positives: [1, 2], negatives: [3, 4], random: seededRandom(1), permutations: 0 }),
+    ).toThrow(/positive integer, got 0/);
   });
 });

@@ -314,3 +314,44 @@ function selectInPlace(values: Float64Array, k: number): number {
   }
   return values[k]!;
 }
+
+export interface PermutationBaseline {
+  /** Held-out accuracies with the group labels shuffled, ascending: what chance alone reaches. */
+  accuracies: number[];
+  mean: number;
+  /** The 95th percentile of `accuracies`: the baseline a budget adds its margin to. */
+  p95: number;
+}
+
+/**
+ * What thresholdClassifier scores when the groups cannot differ: the pooled samples relabelled at
+ * random into groups of the same sizes, `permutations` times (default 100). A real accuracy is
+ * read against this, not against 50%, since fitting on finite samples scores a little above or
+ * below it by chance.
+ */
+export function permutationBaseline(options: {
+  positives: readonly number[];
+  negatives: readonly number[];
+  random: RandomSource;
+  permutations?: number;
+}): PermutationBaseline {
+  const { positives, negatives, random } = options;
+  const permutations = options.permutations ?? 100;
+  if (!Number.isInteger(permutations) || permutations < 1) {
+    throw new Error(`permutationBaseline: expected permutations to be a positive integer, got ${permutations}`);
+  }
+  const pooled = [...positives, ...negatives];
+  const accuracies = Array.from({ length: permutations }, () => {
+    const relabelled = shuffled(pooled, random);
+    return thresholdClassifier({
+      positives: relabelled.slice(0, positives.length),
+      negatives: relabelled.slice(positives.length),
+      random,
+    }).heldOutAccuracy;
+  }).sort((a, b) => a - b);
+  return {
+    accuracies,
+    mean: accuracies.reduce((sum, value) => sum + value, 0) / accuracies.length,
+    p95: quantileOfSorted(accuracies, 0.95),
+  };
+}
