@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { randomString, randomToken, type Random } from "./random.js";
+import { createPooledRandom, randomString, randomToken, type Random } from "./random.js";
 
 /** Hands out the given bytes, in order, as if they were random. */
 function scripted(bytes: number[]): Random {
@@ -26,5 +26,30 @@ describe("randomString", () => {
 describe("randomToken", () => {
   it("encodes the bytes as base64url without padding", () => {
     expect(randomToken(scripted([0xfb, 0xff]), 2)).toBe("-_8");
+  });
+});
+
+describe("createPooledRandom", () => {
+  it("hands out the lengths asked for, across pool refills and beyond the pool's size", () => {
+    const random = createPooledRandom(64);
+    const lengths = [1, 16, 32, 15, 64, 65, 200, 0, 7];
+    for (const length of lengths) expect(random.bytes(length)).toHaveLength(length);
+  });
+
+  it("never hands out the same bytes twice, and gives each caller its own copy", () => {
+    const random = createPooledRandom(64);
+    const seen = new Set<string>();
+    // 16-byte draws crossing many refills: a repeat would mean a reused pool slice.
+    for (let index = 0; index < 1000; index += 1) {
+      const draw = random.bytes(16);
+      const hex = Buffer.from(draw).toString("hex");
+      expect(seen.has(hex)).toBe(false);
+      seen.add(hex);
+      draw.fill(0);
+    }
+    const kept = random.bytes(8);
+    const copy = Uint8Array.from(kept);
+    random.bytes(8);
+    expect(kept).toEqual(copy);
   });
 });
