@@ -11,8 +11,6 @@ export const SERVER_MAIN = path.resolve(HERE, "../../server/dist/main.js");
 /** Where each benchmarked process's output goes, overwritten per start (tests/artifacts is ignored by git). */
 const LOG_DIR = path.resolve(HERE, "../artifacts/bench-logs");
 
-const START_TIMEOUT_MS = 20_000;
-const PROBE_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 15_000;
 
 /** A benchmarked Node process: the server from server/dist/main.js, or the reference stack. */
@@ -68,41 +66,37 @@ export async function startBenchProcess(options: {
   const output = (): string => readFileSync(logFile, "utf8").slice(-4000);
 
   let nextId = 0;
-  const waiting = new Map<number, (usage: ProcessUsage) => void>();
-  child.on("message", (message: ProcessUsage & { id: number }) => {
-    waiting.get(message.id)?.(message);
+  const waiting = new Map<number, { resolve: (usage: ProcessUsage) => void; reject: (error: Error) => void }>();
+  let listening: () => void = () => undefined;
+  const listeningOnPort = new Promise<void>((resolve) => (listening = resolve));
+  child.on("message", (message: (ProcessUsage & { id: number }) | { listening: number }) => {
+    if ("listening" in message) {
+      // The metrics listener may come up too; the app's own port is the one that counts.
+      if (message.listening === port) listening();
+      return;
+    }
+    waiting.get(message.id)?.resolve(message);
     waiting.delete(message.id);
+  });
+  // A process that dies answers nothing more: every question still open fails at once.
+  void exited.then(() => {
+    for (const { reject } of waiting.values()) reject(new Error(`${options.name} exited:\n${output()}`));
+    waiting.clear();
   });
   const ask = (measure: "usage" | "settled"): Promise<ProcessUsage> =>
     new Promise((resolve, reject) => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        reject(new Error(`${options.name} is not running:\n${output()}`));
+        return;
+      }
       const id = nextId++;
-      const timer = setTimeout(() => {
-        waiting.delete(id);
-        reject(new Error(`${options.name}: no ${measure} reading within ${PROBE_TIMEOUT_MS} ms`));
-      }, PROBE_TIMEOUT_MS);
-      waiting.set(id, (usage) => {
-        clearTimeout(timer);
-        resolve(usage);
-      });
+      waiting.set(id, { resolve, reject });
       child.send({ id, measure });
     });
 
-  const started = Date.now();
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${options.name} exited during start-up:\n${output()}`);
-    }
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() - started > START_TIMEOUT_MS) {
-      child.kill("SIGKILL");
-      throw new Error(`${options.name} did not answer /healthz within ${START_TIMEOUT_MS} ms:\n${output()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  // Listening (the probe says so over IPC), or gone: whichever comes first.
+  const started = await Promise.race([listeningOnPort.then(() => true), exited.then(() => false)]);
+  if (!started) throw new Error(`${options.name} exited during start-up:\n${output()}`);
 
   return {
     origin,

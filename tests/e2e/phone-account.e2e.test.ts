@@ -121,7 +121,11 @@ describe.skipIf(!chromiumAvailable())("the phone's account in a real browser", (
     await thisPhone.waitFor();
 
     // The browser kept its subscription; the new session gets it back without a question.
-    await expect.poll(() => serverSendsTo(first)).toBe(true);
+    await first
+      .getByRole("region", { name: "Notifications" })
+      .getByRole("button", { name: "Turn off notifications" })
+      .waitFor();
+    expect(await serverSendsTo(first)).toBe(true);
     const desktop = await (await browser.newContext(DESKTOP_CONTEXT)).newPage();
     contexts.push(desktop.context());
     await desktop.goto(origin);
@@ -142,7 +146,8 @@ describe.skipIf(!chromiumAvailable())("the phone's account in a real browser", (
     const second = await joinedSecondPhone(first, "Vic");
     await first.reload();
     const passkeys = first.getByRole("region", { name: "Passkeys" });
-    await expect.poll(() => passkeys.getByRole("listitem").count()).toBe(2);
+    await passkeys.getByRole("listitem").nth(1).waitFor();
+    expect(await passkeys.getByRole("listitem").count()).toBe(2);
 
     // Another phone's passkey: it ends the session it made. Keeping it changes nothing.
     const other = othersIn(first, "Passkeys");
@@ -171,8 +176,8 @@ describe.skipIf(!chromiumAvailable())("the phone's account in a real browser", (
     // The other phone keeps working, with one passkey left: its own.
     await second.reload();
     const left = second.getByRole("region", { name: "Passkeys" }).getByRole("listitem");
-    await expect.poll(() => left.count()).toBe(1);
     await left.filter({ hasText: "This phone" }).waitFor();
+    expect(await left.count()).toBe(1);
 
     // Adding a passkey where this phone already holds one explains instead of failing.
     await second.getByRole("button", { name: "Add a passkey" }).click();

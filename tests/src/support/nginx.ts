@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,7 +19,6 @@ export const SHIPPED_NGINX_CONF = path.resolve(
   "../../../deploy/nginx.conf",
 );
 
-const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 
 /**
@@ -87,12 +85,20 @@ export async function startNginx(options: { upstreamPorts: [number, number]; por
   const confPath = path.join(prefix, "nginx.conf");
   writeFileSync(confPath, conf);
 
-  const child = spawn(NGINX_PATH, ["-p", `${prefix}/`, "-c", confPath, "-g", "daemon off;"], {
+  // A second error log, on stderr at notice level, says when the master has bound every listener
+  // and starts its workers: the moment to wait for, instead of polling the port.
+  const child = spawn(NGINX_PATH, ["-p", `${prefix}/`, "-c", confPath, "-g", "daemon off; error_log stderr notice;"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  let ready: () => void = () => undefined;
+  const workersStarted = new Promise<void>((resolve) => (ready = resolve));
+  const collect = (chunk: Buffer): void => {
+    output += chunk.toString();
+    if (/start worker process/.test(output)) ready();
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const readLog = (name: string): string => {
     const file = path.join(prefix, name);
@@ -110,14 +116,8 @@ export async function startNginx(options: { upstreamPorts: [number, number]; por
   };
 
   try {
-    const since = Date.now();
-    while (!(await accepts(port))) {
-      if (!isRunning(child)) throw new Error(`nginx exited at start-up:\n${output}${readLog("error.log")}`);
-      if (Date.now() - since > START_TIMEOUT_MS) {
-        throw new Error(`nginx did not listen on port ${port} within ${START_TIMEOUT_MS} ms:\n${output}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    const started = await Promise.race([workersStarted.then(() => true), exited.then(() => false)]);
+    if (!started) throw new Error(`nginx exited at start-up:\n${output}${readLog("error.log")}`);
   } catch (error) {
     await stop();
     throw error;
@@ -146,18 +146,6 @@ function applyChanges(conf: string, changes: [from: string, to: string][]): stri
 
 function isRunning(child: ChildProcess): boolean {
   return child.pid !== undefined && child.exitCode === null && child.signalCode === null;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (answer: boolean): void => {
-      socket.destroy();
-      resolve(answer);
-    };
-    socket.once("error", () => done(false));
-    socket.connect(port, "127.0.0.1", () => done(true));
-  });
 }
 
 async function selfSignedCertificate(): Promise<{ cert: string; key: string }> {
